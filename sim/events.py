@@ -1,0 +1,94 @@
+"""Seed events: the article's events, coded with provenance.
+
+A seed-events file lists what happened before the simulation starts (day
+offsets <= 0, relative to the article's date). Every event names the
+catalogue action it is coded as, repeats that action's codes and weights so a
+reader can check them against the text, and quotes the sentence fragment it
+was coded from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import Field
+
+from sim import catalogue as cat
+from sim import yamlio
+from sim.errors import InputError, Problem, did_you_mean
+from sim.schema import Int, Num, Record, Str, validate
+
+
+class EventSeverity(Record):
+    level: Int = Field(ge=0, le=cat.MAX_LEVEL)
+    mid: Int = Field(ge=1, le=5)
+    ladder: Int = Field(ge=0, le=44)
+    rivera: Int
+
+
+class SeedEvent(Record):
+    """One coded event from the source text."""
+
+    id: Str
+    day: Int = Field(le=0, ge=-3650, description="offset from the article's date (day 0)")
+    actor: Str
+    target: Str | None
+    action: Str
+    cameo: Str
+    plover: Str | None
+    goldstein: Num = Field(ge=-10, le=10)
+    severity: EventSeverity
+    count: Int = Field(1, ge=1, le=100, description="how many times it happened that day")
+    casualties: Num = Field(0, ge=0, description="deaths reported for this event")
+    quote: Str = Field(min_length=3)
+    note: Str | None = None
+
+
+class SeedFile(Record):
+    source: Str
+    source_date: dt.date | None = None
+    description: Str | None = None
+    events: tuple[SeedEvent, ...] = Field(min_length=1)
+
+
+def load(path: Path | str, catalogue: cat.Catalogue | None = None) -> tuple[SeedFile, list]:
+    """Load a seed-events file; return it and a list of problems (codes must match)."""
+    catalogue = catalogue or cat.load()
+    doc = yamlio.load(path)
+    seeds = validate(SeedFile, doc)
+    problems: list[Problem] = []
+    ids: set[str] = set()
+    for i, ev in enumerate(seeds.events):
+        where = ("events", i)
+        if ev.id in ids:
+            problems.append(doc.problem((*where, "id"), f"duplicate event id '{ev.id}'"))
+        ids.add(ev.id)
+        if ev.action not in catalogue.index:
+            problems.append(doc.problem((*where, "action"), f"unknown action '{ev.action}'",
+                                        did_you_mean(ev.action, catalogue.index)))
+            continue
+        action = catalogue[ev.action]
+        declared = {"cameo": ev.cameo, "plover": ev.plover, "goldstein": ev.goldstein,
+                    **{f"severity.{k}": v for k, v in ev.severity.model_dump().items()}}
+        expected = {"cameo": action.cameo, "plover": action.plover,
+                    "goldstein": action.goldstein, "severity.level": action.level,
+                    **{f"severity.{k}": v for k, v in action.severity.model_dump().items()}}
+        for key, value in declared.items():
+            if value != expected[key]:
+                problems.append(doc.problem(
+                    (*where, *key.split(".")),
+                    f"{value!r} disagrees with the catalogue's {expected[key]!r} "
+                    f"for action '{ev.action}'"))
+    return seeds, problems, doc
+
+
+def check_quotes(seeds: SeedFile, doc: yamlio.Document, source_dir: Path) -> list[Problem]:
+    """Every quote must occur verbatim in the source text."""
+    source = source_dir / seeds.source
+    try:
+        text = yamlio.read_text(source)
+    except InputError as exc:
+        return [doc.problem(("source",), p.message) for p in exc.problems]
+    return [doc.problem(("events", i, "quote"), f"quote not found in {seeds.source}")
+            for i, ev in enumerate(seeds.events) if ev.quote not in text]

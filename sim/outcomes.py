@@ -1,0 +1,76 @@
+"""Outcome classification: thresholds crossed per run, and the run's final class.
+
+Thresholds come from the scenario's ``outcomes`` section. The first day each
+is crossed is recorded; a run that never crosses one is censored at the
+horizon (reported as empty). A run's class is the most severe threshold it
+crossed, in the order great-power confrontation > war > militarized clash;
+failing those it is *de-escalated* when it ends in a calm spell of at least
+``sustain_days`` (every state pair at or below ``max_level``), else a *frozen
+crisis*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OUTCOMES = ("de-escalated", "frozen crisis", "militarized clash", "war",
+            "great-power confrontation")
+THRESHOLDS = ("deescalated", "militarized_clash", "war", "great_power_confrontation")
+
+
+class Tracker:
+    """Accumulates first-crossing days, calm spells and peaks as a batch advances."""
+
+    def __init__(self, outcomes, actor_ids, is_state, runs: int):
+        self.cfg = outcomes
+        n = len(actor_ids)
+        self.first = np.full((runs, len(THRESHOLDS)), -1, dtype=np.int32)
+        self.calm = np.zeros(runs, dtype=np.int32)
+        self.peak = np.zeros((runs, n, n), dtype=np.int8)
+        self.peak_index = np.full(runs, -np.inf)
+        gp = outcomes.great_power_confrontation
+        self.gp = None if gp is None else (actor_ids.index(gp.actors[0]),
+                                           actor_ids.index(gp.actors[1]))
+
+    def update(self, model):
+        """Record today's crossings from the model's current state."""
+        day, cfg = model.day, self.cfg
+        top = model.max_state_level()
+        self.calm = np.where(top <= cfg.deescalated.max_level, self.calm + 1, 0)
+        crossed = [
+            self.calm >= cfg.deescalated.sustain_days,
+            top >= cfg.militarized_clash.min_level,
+            (top >= cfg.war.min_level) | (model.casualties >= cfg.war.casualties),
+            np.zeros_like(top, dtype=bool),
+        ]
+        if self.gp is not None:
+            a, b = self.gp
+            gp_level = np.maximum(model.level[:, a, b], model.level[:, b, a])
+            crossed[3] = gp_level >= cfg.great_power_confrontation.min_level
+        for k, hit in enumerate(crossed):
+            new = hit & (self.first[:, k] < 0)
+            self.first[new, k] = day
+        np.maximum(self.peak, model.level, out=self.peak)
+        np.maximum(self.peak_index, model.index, out=self.peak_index)
+
+    def classify(self) -> np.ndarray:
+        """Index into :data:`OUTCOMES` for every run."""
+        ever = self.first >= 0
+        settled = self.calm >= self.cfg.deescalated.sustain_days
+        return np.select(
+            [ever[:, 3], ever[:, 2], ever[:, 1], settled],
+            [4, 3, 2, 0],
+            default=1,
+        ).astype(np.int8)
+
+    def summary(self, model) -> dict:
+        """Per-run results as arrays (one entry per run of the batch)."""
+        return {
+            "run": model.run_ids,
+            "outcome": self.classify(),
+            "first": self.first.copy(),
+            "peak": self.peak.copy(),
+            "casualties": model.casualties.copy(),
+            "final_index": model.index.copy(),
+            "peak_index": self.peak_index.copy(),
+        }

@@ -1,0 +1,319 @@
+"""The scenario format: actors, seed events, schedule, outcomes, Monte Carlo defaults.
+
+A scenario is a YAML file validated into frozen records. ``extends: other.yaml``
+makes a variant: the parent is loaded first, then the variant's mappings are
+merged into it key by key (a list, or a scalar, replaces the inherited value;
+``null`` removes an inherited key). The full format is in
+``docs/scenario-format.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from sim import catalogue as cat
+from sim import events as seedmod
+from sim import yamlio
+from sim.errors import InputError, Problem, did_you_mean
+from sim.schema import Bool, Int, Num, Record, Str, located_problems
+
+Unit = Field(ge=0.0, le=1.0)
+
+
+class Capabilities(Record):
+    """Relative capabilities on a 0..1 scale (1 = the strongest actor in the scenario)."""
+
+    military: Num = Unit
+    naval: Num = Unit
+    economic: Num = Unit
+
+
+class CouncilMember(Record):
+    """A Council seat whose holder is not an agent: its votes are parameters."""
+
+    permanent: Bool = False
+    yes_probability: Num = Field(0.5, ge=0, le=1)
+    yes_probability_by_target: dict[Str, Num] = {}
+    veto_probability: Num = Field(0.0, ge=0, le=1)
+
+
+class Council(Record):
+    """The Security Council's procedure."""
+
+    meeting_delay_days: Int = Field(2, ge=0, le=60)
+    session_days: Int = Field(3, ge=1, le=60)
+    votes_to_pass: Int = Field(9, ge=1)
+    members: dict[Str, CouncilMember] = Field(min_length=1)
+    activism: Num = Field(1.0, ge=0, le=10)
+    resolution_cost: Num = Field(0.5, ge=0, le=10)
+    restraint_days: Int = Field(7, ge=1, le=365)
+    veto_cost: Num = Field(0.3, ge=0, le=10)
+
+
+class Actor(Record):
+    """One agent: a state or an institution."""
+
+    name: Str
+    kind: Literal["state", "institution"]
+    capabilities: Capabilities = Capabilities(military=0.0, naval=0.0, economic=0.0)
+    resolve: Num = Field(0.5, ge=0, le=1)
+    reciprocity: Num = Field(0.5, ge=0, le=5)
+    risk_aversion: Num = Field(0.5, ge=0, le=5)
+    rationality: Num = Field(3.0, ge=0, le=100)
+    audience_cost: Num = Field(0.5, ge=0, le=5)
+    inertia: Num = Field(1.0, ge=0, le=10)
+    pressure: dict[Str, Num] = {}
+    commitments: dict[Str, Num] = {}
+    council: Council | None = None
+
+
+class ScheduledEvent(Record):
+    """An exogenous event: on ``day`` the actor takes ``action`` whatever it would choose."""
+
+    day: Int = Field(ge=1, le=3650)
+    actor: Str
+    action: Str
+    target: Str | None = None
+    quote: Str | None = None
+    note: Str | None = None
+
+
+class Deescalated(Record):
+    max_level: Int = Field(1, ge=0, le=cat.MAX_LEVEL)
+    sustain_days: Int = Field(14, ge=1)
+
+
+class LevelThreshold(Record):
+    min_level: Int = Field(ge=1, le=cat.MAX_LEVEL)
+
+
+class WarThreshold(Record):
+    min_level: Int = Field(7, ge=1, le=cat.MAX_LEVEL)
+    casualties: Num = Field(1000, ge=1)
+
+
+class GreatPowerThreshold(Record):
+    actors: tuple[Str, Str]
+    min_level: Int = Field(4, ge=1, le=cat.MAX_LEVEL)
+
+
+class Outcomes(Record):
+    """Thresholds that classify each run."""
+
+    deescalated: Deescalated = Deescalated()
+    militarized_clash: LevelThreshold = LevelThreshold(min_level=6)
+    war: WarThreshold = WarThreshold()
+    great_power_confrontation: GreatPowerThreshold | None = None
+
+
+class Memory(Record):
+    decay: Num = Field(0.85, gt=0, lt=1)
+    relax_days: Int = Field(7, ge=1, le=365)
+    threat_days: Int = Field(30, ge=1, le=365)
+
+
+class MonteCarlo(Record):
+    runs: Int = Field(1000, ge=1, le=100_000_000)
+    seed: Int = Field(0, ge=0, le=2**63 - 1)
+
+
+class ScenarioSpec(Record):
+    """Everything a scenario file may say."""
+
+    title: Str
+    description: Str = ""
+    start_date: dt.date
+    horizon_days: Int = Field(60, ge=1, le=3650)
+    seed_events: Str
+    exclude_events: tuple[Str, ...] = ()
+    actors: dict[Str, Actor] = Field(min_length=2)
+    schedule: tuple[ScheduledEvent, ...] = ()
+    outcomes: Outcomes = Outcomes()
+    scoring: Literal[cat.SCHEMES] = "rivera"  # type: ignore[valid-type]
+    memory: Memory = Memory()
+    montecarlo: MonteCarlo = MonteCarlo()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario, its seed events and where it came from."""
+
+    name: str
+    path: Path
+    spec: ScenarioSpec
+    events: tuple[seedmod.SeedEvent, ...]
+    files: tuple[Path, ...]
+    sha256: str
+
+    @property
+    def actor_ids(self) -> list[str]:
+        return list(self.spec.actors)
+
+
+# ---------------------------------------------------------------- loading ---
+
+def _read_with_extends(path: Path, stack: tuple[Path, ...]) -> tuple[yamlio.Document, list]:
+    """Load ``path`` and, recursively, what it extends; return the merged document."""
+    doc = yamlio.load(path)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "a scenario must be a mapping of fields")])
+    for key in ("seed_events",):  # paths inside a file are relative to that file
+        if isinstance(doc.data.get(key), str):
+            doc.data[key] = str((path.parent / doc.data[key]).resolve())
+    files = [path]
+    parent_name = doc.data.pop("extends", None)
+    if parent_name is None:
+        return doc, files
+    if not isinstance(parent_name, str):
+        raise InputError([doc.problem(("extends",), "must be a file name")])
+    parent_path = (path.parent / parent_name).resolve()
+    if parent_path in stack or parent_path == path.resolve():
+        chain = " -> ".join(p.name for p in (*stack, path.resolve(), parent_path))
+        raise InputError([doc.problem(("extends",), f"cyclic extends: {chain}")])
+    if not parent_path.exists():
+        hint = did_you_mean(parent_name, [p.name for p in path.parent.glob("*.yaml")])
+        raise InputError([doc.problem(("extends",), f"file '{parent_name}' not found", hint)])
+    parent, parent_files = _read_with_extends(parent_path, (*stack, path.resolve()))
+    merged = yamlio.Document(path, _merge(parent.data, doc.data), dict(parent.where))
+    merged.where.update(doc.where)
+    return merged, [*files, *parent_files]
+
+
+def _merge(base, override):
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = _merge(base.get(key), value)
+        return out
+    return override
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Load, merge and validate a scenario file; raise :class:`InputError` on any problem."""
+    path = Path(path)
+    catalogue = cat.load()
+    doc, files = _read_with_extends(path, ())
+    try:
+        spec = ScenarioSpec.model_validate(doc.data)
+    except Exception as exc:  # pydantic.ValidationError
+        from pydantic import ValidationError
+        if not isinstance(exc, ValidationError):
+            raise
+        raise InputError(located_problems(ScenarioSpec, doc, exc)) from None
+    problems = _cross_check(spec, doc, catalogue)
+    seed_path = Path(spec.seed_events)
+    if not seed_path.exists():
+        problems.append(doc.problem(("seed_events",), f"file '{seed_path}' not found"))
+        raise InputError(problems)
+    seeds, seed_problems, seed_doc = seedmod.load(seed_path, catalogue)
+    problems += seed_problems
+    problems += seedmod.check_quotes(seeds, seed_doc, seed_path.parent)
+    actors = spec.actors
+    for i, ev in enumerate(seeds.events):
+        for key in ("actor", "target"):
+            name = getattr(ev, key)
+            if name is not None and name not in actors:
+                problems.append(seed_doc.problem(
+                    ("events", i, key), f"unknown actor '{name}'", did_you_mean(name, actors)))
+    ids = {ev.id for ev in seeds.events}
+    for i, ev_id in enumerate(spec.exclude_events):
+        if ev_id not in ids:
+            problems.append(doc.problem(("exclude_events", i), f"unknown event id '{ev_id}'",
+                                        did_you_mean(ev_id, ids)))
+    if problems:
+        raise InputError(problems)
+    events = tuple(ev for ev in seeds.events if ev.id not in spec.exclude_events)
+    all_files = (*files, seed_path)
+    digest = hashlib.sha256()
+    for f in all_files:
+        digest.update(f.read_bytes())
+    return Scenario(path.stem, path, spec, events, tuple(all_files), digest.hexdigest())
+
+
+def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Problem]:
+    """Checks that span fields: names that must refer to actors, actions and kinds."""
+    problems: list[Problem] = []
+    actors = spec.actors
+
+    def need_actor(name, where, kind=None):
+        if name not in actors:
+            problems.append(doc.problem(where, f"unknown actor '{name}'",
+                                        did_you_mean(name, actors)))
+        elif kind and actors[name].kind != kind:
+            problems.append(doc.problem(where, f"'{name}' is a {actors[name].kind}, "
+                                        f"expected a {kind}"))
+
+    institutions = [k for k, a in actors.items() if a.kind == "institution"]
+    if len(institutions) > 1:
+        problems.append(doc.problem(("actors",), "at most one institution (the Council) "
+                                    f"is supported, got {', '.join(institutions)}"))
+    if not any(a.kind == "state" for a in actors.values()):
+        problems.append(doc.problem(("actors",), "at least one state is needed"))
+    for aid, actor in actors.items():
+        base = ("actors", aid)
+        if actor.kind == "institution" and actor.council is None:
+            problems.append(doc.problem((*base, "kind"), "an institution needs a 'council' "
+                                        "section (its procedure and members)"))
+        if actor.kind == "state" and actor.council is not None:
+            problems.append(doc.problem((*base, "council"), "only an institution has a council"))
+        for field in ("pressure", "commitments"):
+            for other, value in getattr(actor, field).items():
+                need_actor(other, (*base, field, other), "state")
+                if other == aid:
+                    problems.append(doc.problem((*base, field, other), "an actor cannot "
+                                                f"name itself in {field}"))
+                if not 0 <= value <= 1:
+                    problems.append(doc.problem((*base, field, other),
+                                                f"must be between 0 and 1, got {value}"))
+        if actor.council:
+            members = actor.council.members
+            for member, seat in members.items():
+                if member in actors and actors[member].kind != "state":
+                    problems.append(doc.problem((*base, "council", "members", member),
+                                                "a Council member must be a state"))
+                for target, p in seat.yes_probability_by_target.items():
+                    where = (*base, "council", "members", member, "yes_probability_by_target",
+                             target)
+                    need_actor(target, where, "state")
+                    if not 0 <= p <= 1:
+                        problems.append(doc.problem(where, f"must be between 0 and 1, got {p}"))
+            if actor.council.votes_to_pass > len(members):
+                problems.append(doc.problem(
+                    (*base, "council", "votes_to_pass"),
+                    f"{actor.council.votes_to_pass} votes can never be reached with "
+                    f"{len(members)} members"))
+    for i, ev in enumerate(spec.schedule):
+        where = ("schedule", i)
+        need_actor(ev.actor, (*where, "actor"))
+        if ev.action not in catalogue.index:
+            problems.append(doc.problem((*where, "action"), f"unknown action '{ev.action}'",
+                                        did_you_mean(ev.action, catalogue.index)))
+            continue
+        action = catalogue[ev.action]
+        if ev.actor in actors and actors[ev.actor].kind not in action.actors:
+            problems.append(doc.problem((*where, "action"), f"a {actors[ev.actor].kind} "
+                                        f"cannot take '{ev.action}'"))
+        if action.target == "none" and ev.target is not None:
+            problems.append(doc.problem((*where, "target"), f"'{ev.action}' takes no target"))
+        elif action.target != "none":
+            if ev.target is None:
+                problems.append(doc.problem(where, f"'{ev.action}' needs a target"))
+            else:
+                need_actor(ev.target, (*where, "target"), action.target)
+        if ev.day > spec.horizon_days:
+            problems.append(doc.problem((*where, "day"), f"day {ev.day} is after the "
+                                        f"horizon ({spec.horizon_days} days)"))
+    gp = spec.outcomes.great_power_confrontation
+    if gp:
+        for j, name in enumerate(gp.actors):
+            need_actor(name, ("outcomes", "great_power_confrontation", "actors", j), "state")
+    return problems
