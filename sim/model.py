@@ -84,6 +84,7 @@ class EscalationModel(mesa.Model):
         self.day = 0
         self.record = record
         self.history: list[DayRecord] = []
+        self.daily_index: list[np.ndarray] = []
 
         spec = self.spec
         self.actor_ids = list(spec.actors)
@@ -183,6 +184,7 @@ class EscalationModel(mesa.Model):
         self.level = (self.level - steps).astype(np.int8)
         self.since = (self.since % relax_days).astype(np.int16)
         self.tracker.update(self)
+        self.daily_index.append(self.index.copy())
 
     # ------------------------------------------------------------------ step -----------
 
@@ -217,6 +219,7 @@ class EscalationModel(mesa.Model):
         self.since = np.where(acted_at_level, 0, self.since + 1).astype(np.int16)
         self._relax(today=self.day)
         self.tracker.update(self)
+        self.daily_index.append(self.index.copy())
         if self.record:
             act = np.full((self.n_runs, self.n_actors), HOLD, dtype=np.int16)
             tgt = np.full((self.n_runs, self.n_actors), NO_TARGET, dtype=np.int16)

@@ -1,0 +1,159 @@
+"""The ``escsim`` command line: validate, run, story, actions.
+
+Input problems are reported one per line as ``FILE:LINE: field: message``,
+with exit status 2 and no traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.errors import InputError
+
+EXIT_INPUT = 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError("must be between 0 and 2**63 - 1")
+    return value
+
+
+def _run_index(text: str) -> int:
+    value = _seed(text)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escsim",
+        description="Agent-based escalation scenario simulator: Monte Carlo paths of a crisis "
+                    "seeded from coded news events.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files and report every problem",
+                       description="Check scenario files (and their seed events); print one "
+                                   "line per problem; exit 2 if any file has a problem.")
+    p.add_argument("files", nargs="+", metavar="FILE", type=Path)
+
+    p = sub.add_parser("run", help="run a Monte Carlo ensemble and write a results folder",
+                       description="Simulate many runs of a scenario and write "
+                                   "OUT/<scenario>/<id>/ with manifest.json, runs.csv, "
+                                   "summary.json and fan_chart.png.")
+    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("--runs", type=_positive, help="number of runs (default: the scenario's)")
+    p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for results (default: outputs)")
+
+    p = sub.add_parser("story", help="tell one run day by day",
+                       description="Re-simulate run K and print its day-by-day narrative; it "
+                                   "is run K of `escsim run` with the same seed.")
+    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("--run", type=_run_index, required=True, metavar="K",
+                   help="run index (0-based, as in runs.csv)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
+    p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
+
+    sub.add_parser("actions", help="list the action catalogue",
+                   description="List every action with its CAMEO code, PLOVER type, "
+                               "Goldstein weight, ladder level and who may take it.")
+    return parser
+
+
+def cmd_validate(args) -> int:
+    from sim.scenario import load_scenario
+    status = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except InputError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            status = EXIT_INPUT
+        else:
+            print(f"{path}: ok ({len(scenario.spec.actors)} actors, "
+                  f"{len(scenario.events)} seed events)")
+    return status
+
+
+def cmd_run(args) -> int:
+    from sim import results as res
+    from sim.montecarlo import simulate
+    from sim.scenario import load_scenario
+    scenario = load_scenario(args.file)
+    outcome = simulate(scenario, runs=args.runs, seed=args.seed, days=args.days)
+    folder = res.write(outcome, args.out, argv=["escsim", *sys.argv[1:]])
+    summary = res.summary(outcome)
+    print(f"{scenario.name}: {outcome.n_runs:,} runs x {outcome.days} days, seed {outcome.seed}")
+    for name, row in summary["outcomes"].items():
+        lo, hi = row["ci95"]
+        print(f"  {name:<26} {row['probability']:6.1%}   95% CI {lo:6.1%} - {hi:6.1%}")
+    print(f"results: {folder}")
+    return 0
+
+
+def cmd_story(args) -> int:
+    from sim import story
+    from sim.scenario import load_scenario
+    scenario = load_scenario(args.file)
+    print(story.tell(scenario, args.run, seed=args.seed, days=args.days), end="")
+    return 0
+
+
+def cmd_actions(args) -> int:
+    from sim import catalogue
+    cat = catalogue.load()
+    print(f"{'id':<30} {'CAMEO':<5} {'PLOVER':<9} {'Goldstein':>9} {'level':>5} "
+          f"{'MID':>3} {'ladder':>6} {'rivera':>6}  actors -> target")
+    for a in cat.actions:
+        print(f"{a.id:<30} {a.cameo:<5} {a.plover or '-':<9} {a.goldstein:>9.1f} "
+              f"{a.level:>5} {a.severity.mid:>3} {a.severity.ladder:>6} "
+              f"{a.severity.rivera:>6}  {'/'.join(a.actors)} -> {a.target}")
+    print(f"\n{len(cat)} actions. Levels: " +
+          "; ".join(f"{k} {v}" for k, v in cat.levels.items()))
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "story": cmd_story,
+            "actions": cmd_actions}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("interrupted; no results were written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

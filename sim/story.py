@@ -1,0 +1,77 @@
+"""One run told day by day: who did what to whom, the resulting levels, Council votes.
+
+The story re-simulates run K alone with the day-by-day record switched on.
+Because run K's randomness depends only on (seed, K), it is the same run K as
+in ``escsim run`` with the same seed, and its closing lines repeat that run's
+row of ``runs.csv``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sim.model import HOLD, NO_TARGET, EscalationModel
+from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.scenario import Scenario
+
+
+def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None) -> str:
+    """Return run ``run``'s narrative as text."""
+    model = EscalationModel(scenario, runs=[run], seed=seed, days=days, record=True)
+    summary = model.run()
+    ids = model.actor_ids
+    cat = model.catalogue
+    spec = scenario.spec
+    lines = [f"{spec.title}",
+             f"scenario {scenario.name}, run {run}, seed {model.seed}, {model.horizon} days "
+             f"from {spec.start_date.isoformat()}", ""]
+    lines.append("Before day 0 (seed events from the article):")
+    for ev in sorted(scenario.events, key=lambda e: e.day):
+        target = f" -> {ev.target}" if ev.target else ""
+        lines.append(f"  day {ev.day:>3}  {ev.actor}{target}: {cat[ev.action].name}"
+                     f"  \u201c{ev.quote}\u201d")
+    lines.append("")
+    for day, rec in enumerate(model.history, start=1):
+        date = spec.start_date + dt.timedelta(days=day)
+        entries = []
+        for i, aid in enumerate(ids):
+            a, t = int(rec.action[0, i]), int(rec.target[0, i])
+            if a == HOLD:
+                continue
+            action = cat.actions[a]
+            if t == NO_TARGET:
+                entries.append(f"{aid}: {action.name}")
+            elif model.is_state[i] and model.is_state[t]:
+                entries.append(f"{aid} -> {ids[t]}: {action.name}  "
+                               f"[{aid}->{ids[t]} level {rec.level[0, i, t]}]")
+            else:
+                entries.append(f"{aid} -> {ids[t]}: {action.name}")
+        for _, target, yes, vetoes, passed in rec.votes:
+            verdict = "adopted" if passed else (
+                f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
+            entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "
+                           f"{yes} in favour, {verdict}")
+        if entries:
+            lines.append(f"{date.isoformat()} {date.strftime('%a')}  day {day:>2}  "
+                         f"(index {rec.index[0]:.1f}, casualties {int(rec.casualties[0])})")
+            lines.extend(f"    {e}" for e in entries)
+    lines.append("")
+    lines.extend(outcome_lines(model, summary))
+    return "\n".join(lines) + "\n"
+
+
+def outcome_lines(model: EscalationModel, summary: dict, n: int = 0) -> list[str]:
+    """The closing block: the same values as the run's row in runs.csv."""
+    ids = model.actor_ids
+    out = [f"Outcome: {OUTCOMES[summary['outcome'][n]]}"]
+    for k, name in enumerate(THRESHOLDS):
+        d = int(summary["first"][n, k])
+        out.append(f"  first day {name}: {'never (censored at the horizon)' if d < 0 else d}")
+    peaks = [f"{ids[i]}->{ids[j]} {int(summary['peak'][n, i, j])}"
+             for i in range(model.n_actors) for j in range(model.n_actors)
+             if model.state_pairs[i, j]]
+    out.append("  peak levels: " + ", ".join(peaks))
+    out.append(f"  casualties: {int(summary['casualties'][n])}")
+    out.append(f"  peak index: {summary['peak_index'][n]:.4f}, "
+               f"final index: {summary['final_index'][n]:.4f}")
+    return out
