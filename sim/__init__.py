@@ -11,7 +11,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from sim.montecarlo import simulate  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-
 __all__ = ["__version__", "load_scenario", "simulate"]
+
+
+def __getattr__(name):
+    # Imported lazily so that `escsim validate` does not pay for Mesa and matplotlib.
+    if name == "simulate":
+        from sim.montecarlo import simulate
+        return simulate
+    if name == "load_scenario":
+        from sim.scenario import load_scenario
+        return load_scenario
+    raise AttributeError(name)

@@ -112,11 +112,9 @@ class _Actor(mesa.Agent):
     def decide(self):
         """Choose today's move in every run (scheduled events override the choice)."""
         m = self.model
-        forced = [ev for ev in m.schedule_by_day.get(m.day, []) if ev.actor == self.actor_id]
-        if forced:
-            ev = forced[0]
-            a = m.catalogue.index[ev.action]
-            j = NO_TARGET if ev.target is None else m.actor_index[ev.target]
+        forced = m.forced_move(self.index)
+        if forced is not None:
+            a, j = forced
             m.choices[self.index] = (np.full(m.n_runs, a), np.full(m.n_runs, j))
             return
         utility = self.utility() - self.params.inertia * (self.cand_action != HOLD)

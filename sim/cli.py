@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from sim.errors import InputError
@@ -88,6 +89,8 @@ def cmd_validate(args) -> int:
         except InputError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
+            if args.debug:
+                traceback.print_exc()
             status = EXIT_INPUT
         else:
             print(f"{path}: ok ({len(scenario.spec.actors)} actors, "

@@ -131,6 +131,7 @@ class EscalationModel(mesa.Model):
             self.agents_by_index[i] = agent_class(self, aid, i, actor)
             if actor.kind == "institution":
                 self.council = self.agents_by_index[i]
+        self._forced: dict[int, tuple[int, int]] = {}
         self.schedule_by_day: dict[int, list] = {}
         for ev in spec.schedule:
             self.schedule_by_day.setdefault(ev.day, []).append(ev)
@@ -160,6 +161,26 @@ class EscalationModel(mesa.Model):
 
     def uniform(self, actor: int, purpose: int) -> np.ndarray:
         return self.streams.uniform(self.day, actor * SLOTS_PER_ACTOR + purpose)
+
+    def force(self, actor: str, action: str | None, target: str | None = None):
+        """Impose ``actor``'s move in the next step, in every run (``None``: hold).
+
+        This is how a human player (or a test) plays: the move replaces the
+        actor's own choice for one day; everything else follows the rules.
+        """
+        a = HOLD if action is None else self.catalogue.index[action]
+        j = NO_TARGET if target is None else self.actor_index[target]
+        self._forced[self.actor_index[actor]] = (a, j)
+
+    def forced_move(self, i: int):
+        """The move imposed on actor ``i`` today (by :meth:`force` or the schedule), if any."""
+        if i in self._forced:
+            return self._forced.pop(i)
+        for ev in self.schedule_by_day.get(self.day, []):
+            if self.actor_index[ev.actor] == i:
+                a = self.catalogue.index[ev.action]
+                return a, NO_TARGET if ev.target is None else self.actor_index[ev.target]
+        return None
 
     # ------------------------------------------------------------------ history --------
 
