@@ -171,10 +171,12 @@ class StateAgent(_Actor):
 
     @property
     def m_pressure(self):
+        """How much this state wants to coerce each actor (its ``pressure`` aims)."""
         return self.model.pressure[self.index]
 
     @property
     def m_commit(self):
+        """Commitment of this state to each actor."""
         return self.model.commitment[self.index]
 
     def vote(self, rows: np.ndarray, target: np.ndarray, permanent: bool, u: np.ndarray):
@@ -208,6 +210,7 @@ class CouncilAgent(_Actor):
             self.members.append((name, seat.permanent, agent, seat))
 
     def utility(self) -> np.ndarray:
+        """Each institutional action is worth its effect times how tense things are."""
         m, c = self.model, self.procedure
         t, real = self.safe_target, self.cand_target >= 0
         crisis = m.max_state_level()[:, None] / 7.0
@@ -248,7 +251,7 @@ class CouncilAgent(_Actor):
         m, c = self.model, self.procedure
         yes = np.zeros(len(rows), dtype=np.int16)
         vetoes = []
-        for k, (name, permanent, agent, seat) in enumerate(self.members):
+        for k, (_, permanent, agent, seat) in enumerate(self.members):
             u = m.uniform(self.index, 2 + k)[rows]
             if agent is not None:
                 said_yes, veto = m.agents_by_index[agent].vote(rows, target, permanent, u)

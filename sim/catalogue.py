@@ -106,6 +106,8 @@ class Action(Record):
 
 
 class CatalogueFile(Record):
+    """The catalogue file: ladder level names and the actions."""
+
     levels: dict[Int, Str]
     actions: tuple[Action, ...]
 

@@ -42,6 +42,7 @@ def _run_index(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand (its help is the CLI reference)."""
     parser = argparse.ArgumentParser(
         prog="escsim",
         description="Agent-based escalation scenario simulator: Monte Carlo paths of a crisis "
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args) -> int:
+    """Validate every file, reporting all problems; exit 2 if any."""
     from sim.scenario import load_scenario
     status = 0
     for path in args.files:
@@ -99,6 +101,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """Run the ensemble, write the results folder, print the headline table."""
     from sim import results as res
     from sim.montecarlo import simulate
     from sim.scenario import load_scenario
@@ -115,6 +118,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_story(args) -> int:
+    """Print one run's day-by-day narrative."""
     from sim import story
     from sim.scenario import load_scenario
     scenario = load_scenario(args.file)
@@ -123,6 +127,7 @@ def cmd_story(args) -> int:
 
 
 def cmd_actions(args) -> int:
+    """Print the action catalogue as a table."""
     from sim import catalogue
     cat = catalogue.load()
     print(f"{'id':<30} {'CAMEO':<5} {'PLOVER':<9} {'Goldstein':>9} {'level':>5} "
@@ -141,6 +146,7 @@ COMMANDS = {"validate": cmd_validate, "run": cmd_run, "story": cmd_story,
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``escsim`` and ``python -m sim``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -21,6 +21,8 @@ from sim.schema import Int, Num, Record, Str, validate
 
 
 class EventSeverity(Record):
+    """The event's severity, as declared by its catalogue action."""
+
     level: Int = Field(ge=0, le=cat.MAX_LEVEL)
     mid: Int = Field(ge=1, le=5)
     ladder: Int = Field(ge=0, le=44)
@@ -46,6 +48,8 @@ class SeedEvent(Record):
 
 
 class SeedFile(Record):
+    """A seed-events file: its source text and the coded events."""
+
     source: Str
     source_date: dt.date | None = None
     description: Str | None = None

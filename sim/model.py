@@ -67,6 +67,7 @@ class EscalationModel(mesa.Model):
     record:
         Keep the day-by-day record (actions, levels, votes) for every run of
         the batch: needed for stories and trajectories, not for summaries.
+
     """
 
     def __init__(self, scenario: Scenario, runs=1, seed: int | None = None,
@@ -149,6 +150,7 @@ class EscalationModel(mesa.Model):
 
     @property
     def date(self) -> dt.date:
+        """Calendar date of the current day."""
         return self.spec.start_date + dt.timedelta(days=self.day)
 
     def max_state_level(self) -> np.ndarray:
@@ -160,6 +162,7 @@ class EscalationModel(mesa.Model):
         return np.maximum(self.level, self.level.transpose(0, 2, 1))
 
     def uniform(self, actor: int, purpose: int) -> np.ndarray:
+        """Today's uniform draws for ``actor`` and ``purpose``, one per run."""
         return self.streams.uniform(self.day, actor * SLOTS_PER_ACTOR + purpose)
 
     def force(self, actor: str, action: str | None, target: str | None = None):
@@ -285,6 +288,7 @@ class EscalationModel(mesa.Model):
 
     @property
     def effects(self):
+        """Per-action effect columns from the catalogue, keyed by effect name."""
         if not hasattr(self, "_fx"):
             c = self.catalogue
             self._fx = {name: c.column(f"effects.{name}") for name in cat.Effects.model_fields

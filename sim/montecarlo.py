@@ -38,9 +38,11 @@ class Results:
 
     @property
     def n_runs(self) -> int:
+        """Number of runs."""
         return len(self.run)
 
     def outcome_counts(self) -> dict[str, int]:
+        """Runs per outcome class, in :data:`OUTCOMES` order."""
         counts = np.bincount(self.outcome, minlength=len(OUTCOMES))
         return {name: int(c) for name, c in zip(OUTCOMES, counts, strict=True)}
 

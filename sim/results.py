@@ -24,6 +24,7 @@ from sim.outcomes import OUTCOMES, THRESHOLDS
 
 
 def runs_csv_header(results: Results) -> list[str]:
+    """Column names of runs.csv."""
     ids = results.actor_ids
     return (["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
             + [f"peak_{ids[i]}_{ids[j]}" for i, j in results.state_pairs]
@@ -64,6 +65,7 @@ def summary(results: Results) -> dict:
 
 
 def manifest(results: Results, argv: list[str]) -> dict:
+    """What is needed to reproduce the folder: inputs and their hashes, versions, command."""
     import matplotlib
     import mesa
     scen = results.scenario
@@ -83,6 +85,7 @@ def manifest(results: Results, argv: list[str]) -> dict:
 
 
 def new_folder_name(base: Path, seed: int) -> str:
+    """A fresh folder name: UTC timestamp and seed, with a counter if taken."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name, k = f"{stamp}-seed{seed}", 1
     while (base / name).exists():

@@ -85,20 +85,28 @@ class ScheduledEvent(Record):
 
 
 class Deescalated(Record):
+    """Settled: every state pair at or below ``max_level`` for ``sustain_days``."""
+
     max_level: Int = Field(1, ge=0, le=cat.MAX_LEVEL)
     sustain_days: Int = Field(14, ge=1)
 
 
 class LevelThreshold(Record):
+    """Crossed when any state pair reaches ``min_level``."""
+
     min_level: Int = Field(ge=1, le=cat.MAX_LEVEL)
 
 
 class WarThreshold(Record):
+    """Crossed at ``min_level`` on a state pair or at ``casualties`` deaths."""
+
     min_level: Int = Field(7, ge=1, le=cat.MAX_LEVEL)
     casualties: Num = Field(1000, ge=1)
 
 
 class GreatPowerThreshold(Record):
+    """Crossed when the two named powers reach ``min_level`` against each other."""
+
     actors: tuple[Str, Str]
     min_level: Int = Field(4, ge=1, le=cat.MAX_LEVEL)
 
@@ -113,12 +121,16 @@ class Outcomes(Record):
 
 
 class Memory(Record):
+    """How fast memories fade and levels relax."""
+
     decay: Num = Field(0.85, gt=0, lt=1)
     relax_days: Int = Field(7, ge=1, le=365)
     threat_days: Int = Field(30, ge=1, le=365)
 
 
 class MonteCarlo(Record):
+    """Defaults for ``escsim run``."""
+
     runs: Int = Field(1000, ge=1, le=100_000_000)
     seed: Int = Field(0, ge=0, le=2**63 - 1)
 
@@ -153,6 +165,7 @@ class Scenario:
 
     @property
     def actor_ids(self) -> list[str]:
+        """Actor ids in file order (the model's actor axis)."""
         return list(self.spec.actors)
 
 

@@ -99,8 +99,8 @@ def test_schedule_with_unknown_actor_and_action(variant, tmp_path):
 def test_seed_event_with_unknown_actor(tmp_path):
     seeds = tmp_path / "events.yaml"
     original = (ROOT / "seeds" / "caribbean-2025.events.yaml").read_text(encoding="utf-8")
-    seeds.write_text(original.replace("actor: RUS\n    target: USA", "actor: RUSS\n    target: USA"),
-                     encoding="utf-8")
+    broken = original.replace("actor: RUS\n    target: USA", "actor: RUSS\n    target: USA")
+    seeds.write_text(broken, encoding="utf-8")
     shutil.copy(ROOT / "seeds" / "article.txt", tmp_path / "article.txt")
     path = tmp_path / "s.yaml"
     path.write_text(f"extends: {BASELINE}\nseed_events: events.yaml\n")

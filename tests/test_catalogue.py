@@ -58,7 +58,7 @@ def test_codes_and_weights(action):
 
 
 def test_severity_schemes_agree_where_they_should():
-    """escsim's ladder orders hostile acts as the MID scale does; Rivera's classes and
+    """Escsim's ladder orders hostile acts as the MID scale does; Rivera's classes and
     Kahn's rungs order some acts differently (sanctions above threats), which is why
     results can be re-scored under each scheme."""
     hostile = [a for a in CAT.actions if a.level > 0]
@@ -249,8 +249,9 @@ def test_military_aid_transfers_capability_and_provokes_the_adversary(baseline):
     np.testing.assert_allclose(model.military[:, v], before_cap + fx.capability_transfer)
     decay = model.spec.memory.decay
     # the US presses Venezuela (level >= 3), so Russia's aid counts on the US-Russia pair
+    tone = CAT["provide_military_aid"].goldstein / 10
     np.testing.assert_allclose(model.hostility[:, u, r],
-                               decay * before_h + fx.third_party_hostility * CAT["provide_military_aid"].goldstein / 10)
+                               decay * before_h + fx.third_party_hostility * tone)
 
 
 def test_request_leads_to_a_meeting_after_the_delay(baseline):

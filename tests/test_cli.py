@@ -1,0 +1,145 @@
+"""The command line end to end: results folders, byte-identical reruns, stories, help."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+
+from tests.conftest import BASELINE, ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """`escsim run --runs 200 --seed 7` twice, into two different folders."""
+    folders = []
+    for name in ("a", "b"):
+        out = tmp_path_factory.mktemp(name)
+        proc = run_cli("run", BASELINE, "--runs", 200, "--seed", 7, "--out", out, check=0)
+        match = re.search(r"^results: (.+)$", proc.stdout, re.M)
+        assert match, proc.stdout
+        folders.append(ROOT / match.group(1))  # relative paths are relative to ROOT
+    return folders
+
+
+def test_results_folder_contents(two_runs):
+    folder = two_runs[0]
+    assert folder.parent.name == "caribbean-2025"
+    names = {p.name for p in folder.iterdir()}
+    assert {"manifest.json", "runs.csv", "summary.json", "fan_chart.png"} <= names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["runs"] == 200 and manifest["days"] == 60
+    assert set(manifest["versions"]) >= {"escsim", "mesa", "numpy", "python"}
+    assert len(manifest["scenario_sha256"]) == 64
+    assert manifest["command"][:2] == ["escsim", "run"]
+    rows = list(csv.DictReader(open(folder / "runs.csv", encoding="utf-8")))
+    assert [int(r["run"]) for r in rows] == list(range(200))
+    assert {"first_war", "peak_USA_VEN", "peak_RUS_USA", "casualties"} <= set(rows[0])
+    summary = json.loads((folder / "summary.json").read_text())
+    assert sum(o["runs"] for o in summary["outcomes"].values()) == 200
+    for o in summary["outcomes"].values():
+        assert o["ci95"][0] <= o["probability"] <= o["ci95"][1]
+
+
+def test_same_seed_gives_byte_identical_runs_csv(two_runs):
+    a, b = (f / "runs.csv" for f in two_runs)
+    assert a.read_bytes() == b.read_bytes()
+    a, b = (f / "summary.json" for f in two_runs)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_fan_chart_is_a_real_picture(two_runs):
+    import matplotlib.image as mpimg
+    img = mpimg.imread(two_runs[0] / "fan_chart.png")
+    assert img.shape[0] > 300 and img.shape[1] > 500
+    assert img[..., :3].std() > 0.05  # not blank
+
+
+def parse_story_ending(text: str) -> dict:
+    out = {"outcome": re.search(r"^Outcome: (.+)$", text, re.M).group(1)}
+    for name, value in re.findall(r"first day (\w+): (.+)$", text, re.M):
+        out[f"first_{name}"] = "" if value.startswith("never") else value
+    peaks = re.search(r"peak levels: (.+)$", text, re.M).group(1)
+    for a, b, level in re.findall(r"(\w+)->(\w+) (\d+)", peaks):
+        out[f"peak_{a}_{b}"] = level
+    out["casualties"] = re.search(r"casualties: (\d+)$", text, re.M).group(1)
+    out["peak_index"], out["final_index"] = re.search(
+        r"peak index: ([\d.]+), final index: ([\d.]+)", text).groups()
+    return out
+
+
+@pytest.mark.parametrize("k", [0, 3, 117, 199])
+def test_story_matches_its_row(two_runs, k):
+    rows = list(csv.DictReader(open(two_runs[0] / "runs.csv", encoding="utf-8")))
+    proc = run_cli("story", BASELINE, "--run", k, "--seed", 7, check=0)
+    told = parse_story_ending(proc.stdout)
+    row = rows[k]
+    for key, value in told.items():
+        assert row[key] == value, (key, row[key], value)
+    assert f"run {k}, seed 7" in proc.stdout
+    assert "2025-12-23 Tue  day  1" in proc.stdout  # the Tuesday meeting
+    assert "UNSC: convene a Security Council meeting" in proc.stdout
+
+
+def test_story_lists_the_seed_events_with_quotes():
+    proc = run_cli("story", BASELINE, "--run", 0, "--days", 5, check=0)
+    assert "\u201cthe seizure of two oil tankers\u201d" in proc.stdout
+
+
+def test_different_seeds_differ(tmp_path):
+    out = tmp_path / "o"
+    a = run_cli("run", BASELINE, "--runs", 50, "--seed", 1, "--out", out, check=0)
+    b = run_cli("run", BASELINE, "--runs", 50, "--seed", 2, "--out", out, check=0)
+    fa, fb = (re.search(r"^results: (.+)$", p.stdout, re.M).group(1) for p in (a, b))
+    assert fa != fb
+    assert (ROOT / fa / "runs.csv").read_bytes() != (ROOT / fb / "runs.csv").read_bytes()
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "story", "actions"])
+def test_help_for_every_command(command):
+    proc = run_cli(command, "--help", check=0)
+    assert f"usage: escsim {command}" in proc.stdout
+
+
+def test_actions_lists_the_catalogue():
+    from sim import catalogue
+    proc = run_cli("actions", check=0)
+    for action in catalogue.load().actions:
+        assert re.search(rf"^{action.id}\s+{action.cameo}\s", proc.stdout, re.M), action.id
+
+
+def test_console_script_is_python_dash_m(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+    exe = Path(sys.executable).parent / "escsim"
+    script = str(exe) if exe.exists() else shutil.which("escsim")
+    assert script, "the escsim console script is not installed"
+    direct = subprocess.run([script, "actions"], capture_output=True, text=True, check=True)
+    assert direct.stdout == run_cli("actions", check=0).stdout
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, baseline):
+    """Ctrl-C while the folder is being written: no results folder, no partial folder."""
+    from sim import plots, results
+    from sim.montecarlo import simulate
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(plots, "fan_chart", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.write(simulate(baseline, runs=5, seed=1, days=3), tmp_path)
+    assert not any(tmp_path.rglob("*.csv"))
+    assert [p for p in (tmp_path / baseline.name).iterdir()] == []
+
+
+def test_summary_probabilities_match_runs_csv(two_runs):
+    rows = list(csv.DictReader(open(two_runs[0] / "runs.csv", encoding="utf-8")))
+    summary = json.loads((two_runs[0] / "summary.json").read_text())
+    for name, o in summary["outcomes"].items():
+        assert o["runs"] == sum(r["outcome"] == name for r in rows)
+        assert np.isclose(o["probability"], o["runs"] / len(rows))

@@ -1,0 +1,141 @@
+"""The model's core: the logit rule, run-level reproducibility, the Council's procedure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import decision
+from sim.model import EscalationModel
+from sim.montecarlo import simulate
+from sim.rng import RunStreams
+
+
+def test_zero_rationality_is_uniform_over_feasible_moves():
+    utility = np.array([[5.0, -3.0, 0.2, 9.0]])
+    feasible = np.array([[True, True, False, True]])
+    p = decision.logit_probabilities(utility, feasible, 0.0)
+    np.testing.assert_allclose(p, [[1 / 3, 1 / 3, 0, 1 / 3]])
+
+
+def test_logit_odds_are_exponential_in_utility_differences():
+    utility = np.array([[0.0, 1.0, 2.5]])
+    p = decision.logit_probabilities(utility, np.ones((1, 3), bool), 2.0)
+    assert p[0, 1] / p[0, 0] == pytest.approx(np.exp(2.0))
+    assert p[0, 2] / p[0, 1] == pytest.approx(np.exp(3.0))
+
+
+def test_high_rationality_is_best_response():
+    utility = np.array([[0.0, 1.0, 0.9]])
+    p = decision.logit_probabilities(utility, np.ones((1, 3), bool), 200.0)
+    assert p[0, 1] > 0.999999
+
+
+def test_draw_frequencies_match_probabilities():
+    """Inverse-CDF draws with counter-based uniforms: each frequency within 4 standard
+    errors of its probability (n = 200,000)."""
+    n = 200_000
+    probs = np.array([0.1, 0.0, 0.55, 0.35])
+    u = RunStreams(3, np.arange(n)).uniform(1, 0)
+    picks = decision.draw(np.tile(probs, (n, 1)), u)
+    freq = np.bincount(picks, minlength=4) / n
+    se = np.sqrt(probs * (1 - probs) / n)
+    assert (np.abs(freq - probs) <= 4 * se + 1e-12).all()
+    assert freq[1] == 0
+
+
+def test_uniforms_are_uniform_and_independent_across_slots():
+    n = 100_000
+    streams = RunStreams(99, np.arange(n))
+    a, b = streams.uniform(5, 0), streams.uniform(5, 1)
+    assert abs(a.mean() - 0.5) < 4 * np.sqrt(1 / 12 / n)
+    assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(n)
+
+
+def test_run_k_is_run_k_whatever_the_batch(baseline):
+    """Run 37 simulated alone, in a batch of 100, and in a batch starting at 30 is the same
+    run: every per-run result and the whole index trajectory are bit-identical."""
+    alone = simulate(baseline, runs=1, seed=5, first_run=37)
+    batch = simulate(baseline, runs=100, seed=5)
+    chunks = simulate(baseline, runs=20, seed=5, first_run=30, batch_size=3)
+    for other, pos in ((batch, 37), (chunks, 7)):
+        assert other.run[pos] == 37
+        assert other.outcome[pos] == alone.outcome[0]
+        assert (other.first[pos] == alone.first[0]).all()
+        assert (other.peak[pos] == alone.peak[0]).all()
+        assert other.casualties[pos] == alone.casualties[0]
+        assert (other.index_by_day[pos] == alone.index_by_day[0]).all()
+
+
+def test_seed_matters(baseline):
+    a = simulate(baseline, runs=200, seed=1)
+    b = simulate(baseline, runs=200, seed=2)
+    assert not np.array_equal(a.index_by_day, b.index_by_day)
+
+
+def test_state_levels_stay_on_the_ladder(baseline):
+    model = EscalationModel(baseline, runs=300, seed=3)
+    for _ in range(30):
+        model.step()
+        assert model.level.min() >= 0 and model.level.max() <= 7
+        assert (model.hostility >= 0).all() and (model.assets >= 0).all()
+        assert (model.level[:, ~model.is_state, :] == 0).all()
+
+
+def test_datacollector_records_every_day(baseline):
+    model = EscalationModel(baseline, runs=50, seed=3, days=10)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame["day"]) == list(range(11))
+    assert np.isclose(frame["mean_index"].iloc[-1], model.index.mean())
+
+
+def council_variant(variant, baseline, yes: float, members: int, never: int = 0):
+    """A Council of ``members`` non-agent seats voting yes with probability ``yes``, but
+    ``never`` of them that always vote no (the baseline's seats are removed with null,
+    as docs/scenario-format.md explains)."""
+    seated = baseline.spec.actors["UNSC"].council.members
+    drop = "".join(f"        {name}: null\n" for name in seated)
+    seats = "".join(f"        M{k}: {{yes_probability: {0.0 if k < never else yes}}}\n"
+                    for k in range(members))
+    return variant("actors:\n  UNSC:\n    council:\n      votes_to_pass: 9\n"
+                   "      members:\n" + drop + seats)
+
+
+def votes_of(path, runs=400, days=30):
+    from sim.scenario import load_scenario
+    scenario = load_scenario(path)
+    model = EscalationModel(scenario, runs=runs, seed=4, days=days, record=True)
+    model.run()
+    votes = [v for day in model.history for v in day.votes]
+    return model, votes
+
+
+def test_draft_passes_with_nine_votes_and_no_veto(baseline):
+    model, votes = votes_of(baseline.path, runs=600)
+    assert votes, "no draft was ever put to a vote"
+    for _run, _target, yes, vetoes, passed in votes:
+        assert passed == (yes >= 9 and not vetoes)
+    assert any(v[3] for v in votes), "no veto was ever cast"
+    permanent = {name for name, seat in baseline.spec.actors["UNSC"].council.members.items()
+                 if seat.permanent}
+    assert all(set(v[3]) <= permanent for v in votes)
+
+
+def test_resolution_marks_its_target(baseline):
+    model, votes = votes_of(baseline.path, runs=600)
+    passed = {(run, target) for run, target, _, _, ok in votes if ok}
+    marked = {(r, t) for r, t in zip(*np.nonzero(model.resolution), strict=True)}
+    assert passed == marked
+
+
+def test_unanimous_council_without_vetoes_always_adopts(variant, baseline):
+    path = council_variant(variant, baseline, yes=1.0, members=10)
+    _, votes = votes_of(path)
+    assert votes and all(v[2] == 10 and v[4] for v in votes)
+
+
+def test_eight_yes_votes_never_suffice(variant, baseline):
+    path = council_variant(variant, baseline, yes=1.0, members=15, never=7)
+    _, votes = votes_of(path)
+    assert votes and all(v[2] == 8 and not v[4] for v in votes)
