@@ -6,7 +6,7 @@ the SplitMix64 finaliser gives 64 random bits, of which the top 53 become a
 uniform float in [0, 1). Because no generator state is carried from one run to
 the next, run K sees the same numbers whether it is simulated alone, in a
 batch of a million, in any chunk, on any worker: "run K is run K" holds by
-construction. (The scheme is documented in docs/reproducibility.md.)
+construction. (The scheme is documented in docs/model.md, "Randomness and reproducibility".)
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import yaml
@@ -50,3 +51,28 @@ def test_adding_an_actor_is_a_yaml_change():
     assert "CHN" in scenario.spec.actors
     results = simulate(scenario, runs=50, seed=0, days=20)
     assert ("CHN" in results.actor_ids) and results.peak.shape[1] == 5
+
+
+def test_scenario_format_doc_covers_every_field():
+    """docs/scenario-format.md names every field a scenario may hold (docs cannot drift)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from sim.scenario import ScenarioSpec
+    doc = (SCENARIOS[0].parent.parent / "docs" / "scenario-format.md").read_text()
+
+    def models(tp, seen):
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp not in seen:
+                seen.add(tp)
+                for field in tp.model_fields.values():
+                    models(field.annotation, seen)
+        for arg in typing.get_args(tp):
+            models(arg, seen)
+        return seen
+
+    for model in models(ScenarioSpec, set()):
+        for name in model.model_fields:
+            pattern = rf"`([\w\[\]]+\.)*{name}[`.]"  # `name`, `parent.name` or `name.child`
+            assert re.search(pattern, doc), f"{model.__name__}.{name}"
