@@ -21,7 +21,7 @@ from sim import catalogue as cat
 from sim import events as seedmod
 from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
-from sim.schema import Bool, Int, Num, Record, Str, located_problems
+from sim.schema import Bool, Fraction, Int, Num, Record, Str, located_problems
 
 Unit = Field(ge=0.0, le=1.0)
 
@@ -39,7 +39,7 @@ class CouncilMember(Record):
 
     permanent: Bool = False
     yes_probability: Num = Field(0.5, ge=0, le=1)
-    yes_probability_by_target: dict[Str, Num] = {}
+    yes_probability_by_target: dict[Str, Fraction] = {}
     veto_probability: Num = Field(0.0, ge=0, le=1)
 
 
@@ -68,8 +68,8 @@ class Actor(Record):
     rationality: Num = Field(3.0, ge=0, le=100)
     audience_cost: Num = Field(0.5, ge=0, le=5)
     inertia: Num = Field(1.0, ge=0, le=10)
-    pressure: dict[Str, Num] = {}
-    commitments: dict[Str, Num] = {}
+    pressure: dict[Str, Fraction] = {}
+    commitments: dict[Str, Fraction] = {}
     council: Council | None = None
 
 
@@ -193,20 +193,27 @@ def _read_with_extends(path: Path, stack: tuple[Path, ...]) -> tuple[yamlio.Docu
         hint = did_you_mean(parent_name, [p.name for p in path.parent.glob("*.yaml")])
         raise InputError([doc.problem(("extends",), f"file '{parent_name}' not found", hint)])
     parent, parent_files = _read_with_extends(parent_path, (*stack, path.resolve()))
-    merged = yamlio.Document(path, _merge(parent.data, doc.data), dict(parent.where))
-    merged.where.update(doc.where)
-    return merged, [*files, *parent_files]
+    replaced: list[tuple] = []
+    data = _merge(parent.data, doc.data, (), replaced)
+    # inherited positions under a replaced value would point at lines that no longer apply
+    where = {k: v for k, v in parent.where.items()
+             if not any(k[:len(r)] == r for r in replaced)}
+    where.update(doc.where)
+    return yamlio.Document(path, data, where), [*files, *parent_files]
 
 
-def _merge(base, override):
+def _merge(base, override, path: tuple, replaced: list):
+    """Merge ``override`` into ``base``: mappings key by key, anything else replaces."""
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for key, value in override.items():
             if value is None:
                 out.pop(key, None)
+                replaced.append((*path, key))
             else:
-                out[key] = _merge(base.get(key), value)
+                out[key] = _merge(base.get(key), value, (*path, key), replaced)
         return out
+    replaced.append(path)
     return override
 
 
@@ -279,26 +286,20 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
         if actor.kind == "state" and actor.council is not None:
             problems.append(doc.problem((*base, "council"), "only an institution has a council"))
         for field in ("pressure", "commitments"):
-            for other, value in getattr(actor, field).items():
+            for other in getattr(actor, field):
                 need_actor(other, (*base, field, other), "state")
                 if other == aid:
                     problems.append(doc.problem((*base, field, other), "an actor cannot "
                                                 f"name itself in {field}"))
-                if not 0 <= value <= 1:
-                    problems.append(doc.problem((*base, field, other),
-                                                f"must be between 0 and 1, got {value}"))
         if actor.council:
             members = actor.council.members
             for member, seat in members.items():
                 if member in actors and actors[member].kind != "state":
                     problems.append(doc.problem((*base, "council", "members", member),
                                                 "a Council member must be a state"))
-                for target, p in seat.yes_probability_by_target.items():
-                    where = (*base, "council", "members", member, "yes_probability_by_target",
-                             target)
-                    need_actor(target, where, "state")
-                    if not 0 <= p <= 1:
-                        problems.append(doc.problem(where, f"must be between 0 and 1, got {p}"))
+                for target in seat.yes_probability_by_target:
+                    need_actor(target, (*base, "council", "members", member,
+                                        "yes_probability_by_target", target), "state")
             if actor.council.votes_to_pass > len(members):
                 problems.append(doc.problem(
                     (*base, "council", "votes_to_pass"),

@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlio import Document
@@ -22,6 +22,7 @@ Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 Str = Annotated[str, Strict()]
 Bool = Annotated[bool, Strict()]
+Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
 
 
 class Record(BaseModel):
@@ -117,4 +118,4 @@ def located_problems(model, doc: Document, exc: ValidationError, prefix=()) -> l
         if err["type"] == "extra_forbidden":
             hint = did_you_mean(loc[-1], _fields_at(model, loc[:-1]))
         problems.append(doc.problem((*prefix, *loc), message, hint))
-    return problems
+    return sorted(problems, key=lambda p: (str(p.file), p.line or 0))

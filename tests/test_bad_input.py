@@ -190,3 +190,18 @@ def test_bad_command_line_values_exit_2(tmp_path):
         assert proc.returncode == 2, args
         assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_replaced_list_points_at_the_variant(variant, tmp_path):
+    """A list a variant replaces is reported at the variant's line, not the parent's."""
+    path = variant("outcomes:\n  great_power_confrontation:\n    actors: [USA]\n")
+    assert_rejected(path, tmp_path / "out", expect_line=4,
+                    field="outcomes.great_power_confrontation.actors[1]")
+
+
+def test_problems_come_sorted_by_line(variant, tmp_path):
+    path = variant("actors:\n  USA:\n    resolve: 3\n    kind: stat\nhorizon_days: 1.5\n")
+    lines = assert_rejected(path, tmp_path / "out")
+    numbers = [int(re.search(r":(\d+):", ln).group(1)) for ln in lines]
+    assert numbers == sorted(numbers) == [4, 5, 6]
+    assert "did you mean 'state'?" in lines[1]
