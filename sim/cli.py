@@ -11,7 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.errors import InputError, ResourceError
 
 EXIT_INPUT = 2
 
@@ -103,10 +103,13 @@ def cmd_validate(args) -> int:
 def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
     from sim import results as res
-    from sim.montecarlo import simulate
+    from sim.montecarlo import check_resources, simulate
     from sim.scenario import load_scenario
     scenario = load_scenario(args.file)
-    outcome = simulate(scenario, runs=args.runs, seed=args.seed, days=args.days)
+    runs = args.runs or scenario.spec.montecarlo.runs
+    days = args.days or scenario.spec.horizon_days
+    check_resources(runs, days, len(scenario.spec.actors), args.out)
+    outcome = simulate(scenario, runs=runs, seed=args.seed, days=days)
     folder = res.write(outcome, args.out, argv=["escsim", *sys.argv[1:]])
     summary = res.summary(outcome)
     print(f"{scenario.name}: {outcome.n_runs:,} runs x {outcome.days} days, seed {outcome.seed}")
@@ -156,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_INPUT
+    except ResourceError as exc:
+        if args.debug:
+            raise
+        print(f"escsim: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         if args.debug:

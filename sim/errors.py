@@ -31,6 +31,10 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class ResourceError(Exception):
+    """A request that cannot fit in memory or on disk, refused before any work starts."""
+
+
 def did_you_mean(name: str, choices) -> str | None:
     """Return a 'did you mean' hint when ``name`` is a near miss of a choice."""
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)

@@ -7,10 +7,14 @@ depend on the batch size.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from sim.errors import ResourceError
 from sim.model import EscalationModel
 from sim.outcomes import OUTCOMES
 from sim.scenario import Scenario
@@ -55,6 +59,45 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054):
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def estimate(runs: int, days: int, n_actors: int, batch_size: int = DEFAULT_BATCH):
+    """Rough (memory, disk) bytes needed by an ensemble and its results folder."""
+    per_run = 8 * (days + 1) + n_actors * n_actors + 64  # index trajectory, peaks, summary
+    batch = min(runs, batch_size) * (60 * n_actors * n_actors + 8 * 400)  # model arrays
+    disk = runs * (40 + 4 * n_actors * n_actors) + 1_000_000
+    return runs * per_run + batch, disk
+
+
+def check_resources(runs: int, days: int, n_actors: int, out: Path | None = None):
+    """Refuse, before any work, an ensemble that would not fit in memory or on disk."""
+    memory, disk = estimate(runs, days, n_actors)
+    free = available_memory()
+    if memory > 0.8 * free:
+        raise ResourceError(
+            f"{runs:,} runs x {days} days need about {memory / 2**30:.1f} GiB of memory, "
+            f"but only {free / 2**30:.1f} GiB is available; ask for fewer runs or days")
+    if out is not None:
+        probe = Path(out)
+        while not probe.exists():
+            probe = probe.parent
+        room = shutil.disk_usage(probe).free
+        if disk > 0.9 * room:
+            raise ResourceError(
+                f"the results would take about {disk / 2**20:,.0f} MiB, but {probe} has only "
+                f"{room / 2**20:,.0f} MiB free")
 
 
 def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,

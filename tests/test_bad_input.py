@@ -205,3 +205,10 @@ def test_problems_come_sorted_by_line(variant, tmp_path):
     numbers = [int(re.search(r":(\d+):", ln).group(1)) for ln in lines]
     assert numbers == sorted(numbers) == [4, 5, 6]
     assert "did you mean 'state'?" in lines[1]
+
+
+def test_request_too_big_for_memory_is_refused_up_front(tmp_path):
+    proc = run_cli("run", BASELINE, "--runs", 10**12, "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "GiB of memory" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
