@@ -53,7 +53,7 @@ class _Actor(mesa.Agent):
         self.flags = {name: np.where(self.cand_action < 0, 0.0,
                                      cat.column(f"requires.{name}")[real]) > 0
                       for name in ("holds_assets", "no_pending_meeting", "meeting_due",
-                                   "in_session")}
+                                   "in_session", "once_per_session")}
         need_mil = [0.0] + [cat.actions[a].requires.capability.get("military", 0.0)
                             for a in actions[1:]]
         self.need_military = np.array(need_mil)
@@ -107,6 +107,8 @@ class _Actor(mesa.Agent):
             ok &= ~self.flags["meeting_due"] | (m.meeting_day == m.day)[:, None]
         if self.flags["in_session"].any():
             ok &= ~self.flags["in_session"] | (m.session_until >= m.day)[:, None]
+        if self.flags["once_per_session"].any():
+            ok &= ~self.flags["once_per_session"] | ~m.voted_this_session[:, t]
         return ok
 
     def decide(self):
@@ -232,6 +234,7 @@ class CouncilAgent(_Actor):
         m, c = self.model, self.procedure
         sel = fx["convene"][action] > 0
         m.session_until[rows[sel]] = day + c.session_days
+        m.voted_this_session[rows[sel]] = False
         m.meeting_day[rows[sel]] = -1
         sel = fx["restraint"][action] > 0
         m.restraint_until[rows[sel]] = day + c.restraint_days
@@ -270,6 +273,7 @@ class CouncilAgent(_Actor):
         vetoed = np.stack(vetoes, axis=1)
         passed = (yes >= c.votes_to_pass) & ~vetoed.any(axis=1)
         m.resolution[rows[passed], target[passed]] = True
+        m.voted_this_session[rows, target] = True
         if not m.record:
             return
         names = [name for name, *_ in self.members]

@@ -58,6 +58,7 @@ class Requires(Record):
     no_pending_meeting: Bool = False
     meeting_due: Bool = False
     in_session: Bool = False
+    once_per_session: Bool = False
     vote_only: Bool = False
 
 

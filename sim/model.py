@@ -120,6 +120,7 @@ class EscalationModel(mesa.Model):
         self.session_until = np.full(r, -1, dtype=np.int32)
         self.restraint_until = np.full(r, -1, dtype=np.int32)
         self.resolution = np.zeros((r, n), dtype=bool)
+        self.voted_this_session = np.zeros((r, n), dtype=bool)
         self.inquiry = np.zeros((r, n))
         self.scores = self.catalogue.scores(spec.scoring)
         self.tracker = oc.Tracker(spec.outcomes, self.actor_ids, self.is_state, r)

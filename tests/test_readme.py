@@ -58,3 +58,14 @@ def test_usage_section_documents_every_option():
             for flag in action.option_strings:
                 if flag not in ("-h", "--help"):
                     assert flag in usage, (name, flag)
+
+
+def test_readme_outcome_table_is_the_real_run(baseline):
+    """The README's table is what `escsim run scenarios/caribbean-2025.yaml` gives."""
+    from sim.montecarlo import simulate
+    from sim.results import summary
+    table = dict(re.findall(r"^\| ([a-z -]+) \| ([\d.]+)% \|", README, re.M))
+    outcomes = summary(simulate(baseline))["outcomes"]
+    assert set(table) == set(outcomes)
+    for name, row in outcomes.items():
+        assert table[name] == f"{100 * row['probability']:.1f}", name
