@@ -168,7 +168,7 @@ class StateAgent(_Actor):
         if m.council is None:
             return np.zeros(m.n_runs)
         c = m.council.procedure
-        restraint = (m.restraint_until >= m.day) * m.council.restraint_strength
+        restraint = (m.restraint_until >= m.day) * m.restraint
         return restraint + m.resolution[:, i] * c.resolution_cost + m.inquiry[:, i]
 
     @property
@@ -203,8 +203,6 @@ class CouncilAgent(_Actor):
     def __init__(self, model, actor_id, index, params):
         super().__init__(model, actor_id, index, params)
         self.procedure = params.council
-        cat = model.catalogue
-        self.restraint_strength = float(cat.column("effects.restraint").max())
         ids = model.actor_ids
         self.members = []  # (name, permanent, agent index or None, seat)
         for name, seat in self.procedure.members.items():
@@ -217,7 +215,7 @@ class CouncilAgent(_Actor):
         t, real = self.safe_target, self.cand_target >= 0
         crisis = m.max_state_level()[:, None] / 7.0
         by_target = m.level[:, t, :].max(axis=2) / 7.0
-        fx = m.effects
+        fx = m.catalogue.effects
         a = np.maximum(self.cand_action, 0)
         weight = np.where(self.cand_action < 0, 0.0,
                           fx["restraint"][a] + fx["mediation"][a] + fx["fact_finding"][a]
@@ -229,15 +227,17 @@ class CouncilAgent(_Actor):
                       0.1, 0.0)
         return u
 
-    def apply(self, rows, action, j, to_state, day, fx):
+    def apply(self, rows, action, j, to_state, day):
         """Carry out the Council's institutional effects for the runs in ``rows``."""
         m, c = self.model, self.procedure
+        fx = m.catalogue.effects
         sel = fx["convene"][action] > 0
         m.session_until[rows[sel]] = day + c.session_days
         m.voted_this_session[rows[sel]] = False
         m.meeting_day[rows[sel]] = -1
         sel = fx["restraint"][action] > 0
         m.restraint_until[rows[sel]] = day + c.restraint_days
+        m.restraint[rows[sel]] = fx["restraint"][action[sel]]
         sel = fx["mediation"][action] > 0
         if sel.any():
             r = rows[sel]

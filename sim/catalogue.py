@@ -125,6 +125,9 @@ class Catalogue:
         self.hostility = np.maximum(0.0, -self.tone)
         self.cooperation = np.maximum(0.0, self.tone)
         self.level = np.array([a.level for a in actions], dtype=np.int8)
+        # per-action effect columns keyed by effect name (ceasefire -1: none)
+        self.effects = {name: self.column(f"effects.{name}") for name in Effects.model_fields}
+        self.effects["ceasefire"] = self.column("effects.ceasefire", default=-1)
 
     def __len__(self) -> int:
         return len(self.actions)

@@ -23,7 +23,6 @@ agenda (requested meeting, session, restraint call, resolutions, inquiries).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import mesa
@@ -85,6 +84,8 @@ class EscalationModel(mesa.Model):
         self.day = 0
         self.record = record
         self.history: list[DayRecord] = []
+        self.choices: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.votes: list = []
         self.daily_index: list[np.ndarray] = []
 
         spec = self.spec
@@ -119,6 +120,7 @@ class EscalationModel(mesa.Model):
         self.meeting_day = np.full(r, -1, dtype=np.int32)
         self.session_until = np.full(r, -1, dtype=np.int32)
         self.restraint_until = np.full(r, -1, dtype=np.int32)
+        self.restraint = np.zeros(r)
         self.resolution = np.zeros((r, n), dtype=bool)
         self.voted_this_session = np.zeros((r, n), dtype=bool)
         self.inquiry = np.zeros((r, n))
@@ -148,11 +150,6 @@ class EscalationModel(mesa.Model):
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers --------
-
-    @property
-    def date(self) -> dt.date:
-        """Calendar date of the current day."""
-        return self.spec.start_date + dt.timedelta(days=self.day)
 
     def max_state_level(self) -> np.ndarray:
         """Highest level over directed state pairs, per run."""
@@ -216,8 +213,7 @@ class EscalationModel(mesa.Model):
     def step(self):
         """One day: every agent decides on yesterday's state, then all moves apply."""
         self.day += 1
-        self.choices: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.votes: list = []
+        self.choices, self.votes = {}, []
         self.agents.do("decide")
         self._apply_moves()
         self.datacollector.collect(self)
@@ -242,7 +238,7 @@ class EscalationModel(mesa.Model):
                                acted=acted_at_level)
             self.index[rows] += self.scores[action[rows]]
         self.since = np.where(acted_at_level, 0, self.since + 1).astype(np.int16)
-        self._relax(today=self.day)
+        self._relax()
         self.tracker.update(self)
         self.daily_index.append(self.index.copy())
         if self.record:
@@ -253,7 +249,7 @@ class EscalationModel(mesa.Model):
             self.history.append(DayRecord(act, tgt, self.level.copy(), self.casualties.copy(),
                                           self.index.copy(), list(self.votes)))
 
-    def _relax(self, today: int):
+    def _relax(self):
         """A level falls one rung after ``relax_days`` without an act at that rung."""
         relax = (self.since >= self.spec.memory.relax_days) & (self.level > 0)
         self.level = np.where(relax, self.level - 1, self.level).astype(np.int8)
@@ -262,7 +258,6 @@ class EscalationModel(mesa.Model):
     def _apply_action(self, rows, i, action, target, day, weight, acted=None):
         """Apply actor ``i``'s ``action`` against ``target`` in ``rows`` (all same length)."""
         c = self.catalogue
-        fx = self.effects
         has_target = target != NO_TARGET
         j = np.where(has_target, target, i)
         to_state = has_target & self.is_state[j]
@@ -271,7 +266,7 @@ class EscalationModel(mesa.Model):
         self.hostility[hr, hj, hi] += weight * c.hostility[action[to_state]]
         self.cooperation[hr, hj, hi] += weight * c.cooperation[action[to_state]]
         # allies of j feel i's hostility too, in proportion to their commitment
-        for k in np.nonzero(self.commitment[:, :].any(axis=1))[0]:
+        for k in np.nonzero(self.commitment.any(axis=1))[0]:
             share = self.commitment[k, hj] * (hi != k)
             self.hostility[hr, k, hi] += weight * share * c.hostility[action[to_state]]
         # escalation level of i against j
@@ -285,19 +280,11 @@ class EscalationModel(mesa.Model):
         else:
             self.since[hr, i, hj] = np.where(hl >= current, -day, self.since[hr, i, hj])
         # declared effects
-        self._effects(rows, i, action, j, to_state, day, weight, fx)
+        self._effects(rows, i, action, j, to_state, day, weight)
 
-    @property
-    def effects(self):
-        """Per-action effect columns from the catalogue, keyed by effect name."""
-        if not hasattr(self, "_fx"):
-            c = self.catalogue
-            self._fx = {name: c.column(f"effects.{name}") for name in cat.Effects.model_fields
-                        if name != "ceasefire"}
-            self._fx["ceasefire"] = c.column("effects.ceasefire", default=-1)
-        return self._fx
-
-    def _effects(self, rows, i, action, j, to_state, day, weight, fx):
+    def _effects(self, rows, i, action, j, to_state, day, weight):
+        """Apply the catalogue's declared effects of each run's action."""
+        fx = self.catalogue.effects
         sel = to_state & (fx["seize_assets"][action] > 0)
         self.assets[rows[sel], i, j[sel]] += fx["seize_assets"][action[sel]].astype(np.int16)
         sel = to_state & (fx["release_assets"][action] > 0)
@@ -341,4 +328,4 @@ class EscalationModel(mesa.Model):
             self.meeting_day[r] = np.where(
                 pending, self.meeting_day[r], day + self.council.procedure.meeting_delay_days)
         if self.council is not None and i == self.council.index:
-            self.council.apply(rows, action, j, to_state, day, fx)
+            self.council.apply(rows, action, j, to_state, day)
