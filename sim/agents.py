@@ -10,6 +10,8 @@ described in docs/model.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
@@ -17,6 +19,34 @@ from sim import decision
 
 HOLD = -1
 NO_TARGET = -1
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A Council seat: an agent's (``agent`` is its index) or a parameterised one."""
+
+    name: str
+    permanent: bool
+    agent: int | None
+    p_yes: np.ndarray  # chance of a yes vote, by draft target
+    p_veto: float
+
+
+@dataclass
+class VoteRecord:
+    """The drafts put to the vote on one day, one entry per run that voted."""
+
+    rows: np.ndarray
+    target: np.ndarray
+    yes: np.ndarray
+    vetoed: np.ndarray  # (runs that voted, seats)
+    passed: np.ndarray
+
+    def entries(self, seats):
+        """Per run: (run position, target, yes votes, vetoing seats, adopted)."""
+        for n, r in enumerate(self.rows):
+            vetoes = tuple(seats[k].name for k in np.nonzero(self.vetoed[n])[0])
+            yield int(r), int(self.target[n]), int(self.yes[n]), vetoes, bool(self.passed[n])
 
 
 class _Actor(mesa.Agent):
@@ -204,10 +234,12 @@ class CouncilAgent(_Actor):
         super().__init__(model, actor_id, index, params)
         self.procedure = params.council
         ids = model.actor_ids
-        self.members = []  # (name, permanent, agent index or None, seat)
-        for name, seat in self.procedure.members.items():
-            agent = ids.index(name) if name in ids else None
-            self.members.append((name, seat.permanent, agent, seat))
+        self.members = [
+            Seat(name, seat.permanent, ids.index(name) if name in ids else None,
+                 np.array([seat.yes_probability_by_target.get(a, seat.yes_probability)
+                           for a in ids]),
+                 seat.veto_probability if seat.permanent else 0.0)
+            for name, seat in self.procedure.members.items()]
 
     def utility(self) -> np.ndarray:
         """Each institutional action is worth its effect times how tense things are."""
@@ -253,30 +285,21 @@ class CouncilAgent(_Actor):
         """Put a draft demanding restraint from ``target`` to the vote; record the tally."""
         m, c = self.model, self.procedure
         yes = np.zeros(len(rows), dtype=np.int16)
-        vetoes = []
-        for k, (_, permanent, agent, seat) in enumerate(self.members):
+        vetoed = np.zeros((len(rows), len(self.members)), dtype=bool)
+        veto_score = m.scores[m.catalogue.index["veto"]]
+        for k, seat in enumerate(self.members):
             u = m.uniform(self.index, 2 + k)[rows]
-            if agent is not None:
-                said_yes, veto = m.agents_by_index[agent].vote(rows, target, permanent, u)
+            if seat.agent is not None:
+                said_yes, veto = m.agents_by_index[seat.agent].vote(rows, target, seat.permanent,
+                                                                    u)
+                m.index[rows[veto]] += veto_score  # a veto is the vetoer's act (CAMEO 129)
             else:
-                p_yes = np.array([seat.yes_probability_by_target.get(m.actor_ids[x],
-                                                                     seat.yes_probability)
-                                  for x in range(m.n_actors)])[target]
-                said_yes = u < p_yes
-                veto = (~said_yes & (u >= 1 - seat.veto_probability)
-                        if permanent else np.zeros(len(rows), dtype=bool))
+                said_yes = u < seat.p_yes[target]
+                veto = ~said_yes & (u >= 1 - seat.p_veto)
             yes += said_yes
-            vetoes.append(veto)
-            if agent is not None and veto.any():
-                veto_action = m.catalogue.index["veto"]
-                m.index[rows[veto]] += m.scores[veto_action]
-        vetoed = np.stack(vetoes, axis=1)
+            vetoed[:, k] = veto
         passed = (yes >= c.votes_to_pass) & ~vetoed.any(axis=1)
         m.resolution[rows[passed], target[passed]] = True
         m.voted_this_session[rows, target] = True
-        if not m.record:
-            return
-        names = [name for name, *_ in self.members]
-        for n, r in enumerate(rows):
-            m.votes.append((int(r), int(target[n]), int(yes[n]),
-                            tuple(names[k] for k in np.nonzero(vetoed[n])[0]), bool(passed[n])))
+        if m.record:
+            m.votes.append(VoteRecord(rows, target, yes, vetoed, passed))

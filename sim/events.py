@@ -56,8 +56,13 @@ class SeedFile(Record):
     events: tuple[SeedEvent, ...] = Field(min_length=1)
 
 
-def load(path: Path | str, catalogue: cat.Catalogue | None = None) -> tuple[SeedFile, list]:
-    """Load a seed-events file; return it and a list of problems (codes must match)."""
+def load(path: Path | str, catalogue: cat.Catalogue | None = None
+         ) -> tuple[SeedFile, list[Problem], yamlio.Document]:
+    """Load a seed-events file; return it, its problems, and its document.
+
+    The problems are codes that disagree with the catalogue; the document
+    locates problems found later (unknown actors, quotes).
+    """
     catalogue = catalogue or cat.load()
     doc = yamlio.load(path)
     seeds = validate(SeedFile, doc)

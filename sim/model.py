@@ -48,7 +48,7 @@ class DayRecord:
     level: np.ndarray  # (runs, actors, actors) levels after the day's moves
     casualties: np.ndarray  # (runs,)
     index: np.ndarray  # (runs,)
-    votes: list  # [(run position, target, yes, vetoes tuple, passed)]
+    votes: list  # VoteRecord of each vote held that day
 
 
 class EscalationModel(mesa.Model):
@@ -217,6 +217,13 @@ class EscalationModel(mesa.Model):
         self.agents.do("decide")
         self._apply_moves()
         self.datacollector.collect(self)
+
+    def vote_log(self):
+        """Every recorded vote: (day, run position, target, yes, vetoing seats, adopted)."""
+        for day, rec in enumerate(self.history, start=1):
+            for vote in rec.votes:
+                for entry in vote.entries(self.council.members):
+                    yield (day, *entry)
 
     def run(self):
         """Simulate every day to the horizon; return the per-run summary."""

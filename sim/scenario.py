@@ -21,7 +21,7 @@ from sim import catalogue as cat
 from sim import events as seedmod
 from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
-from sim.schema import Bool, Fraction, Int, Num, Record, Str, located_problems
+from sim.schema import Bool, Fraction, Int, Num, Record, Str, validate
 
 Unit = Field(ge=0.0, le=1.0)
 
@@ -222,13 +222,7 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     catalogue = cat.load()
     doc, files = _read_with_extends(path, ())
-    try:
-        spec = ScenarioSpec.model_validate(doc.data)
-    except Exception as exc:  # pydantic.ValidationError
-        from pydantic import ValidationError
-        if not isinstance(exc, ValidationError):
-            raise
-        raise InputError(located_problems(ScenarioSpec, doc, exc)) from None
+    spec = validate(ScenarioSpec, doc)
     problems = _cross_check(spec, doc, catalogue)
     seed_path = Path(spec.seed_events)
     if not seed_path.exists():

@@ -46,7 +46,8 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
                                f"[{aid}->{ids[t]} level {rec.level[0, i, t]}]")
             else:
                 entries.append(f"{aid} -> {ids[t]}: {action.name}")
-        for _, target, yes, vetoes, passed in rec.votes:
+        for _, target, yes, vetoes, passed in (entry for vote in rec.votes
+                                               for entry in vote.entries(model.council.members)):
             verdict = "adopted" if passed else (
                 f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
             entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "

@@ -42,6 +42,12 @@ PLOVER_BY_ROOT = {
 }
 
 
+def test_every_code_of_the_reference_table_is_an_action():
+    """Every code of the reference table (MODEL.md section 3, plus the few the catalogue
+    adds) is the code of some action."""
+    assert set(GOLDSTEIN) <= {a.cameo for a in CAT.actions}
+
+
 def test_catalogue_is_broad_enough():
     states = [a for a in CAT.actions if "state" in a.actors]
     assert len(states) >= 25

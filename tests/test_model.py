@@ -107,7 +107,7 @@ def votes_of(path, runs=400, days=30):
     scenario = load_scenario(path)
     model = EscalationModel(scenario, runs=runs, seed=4, days=days, record=True)
     model.run()
-    votes = [v for day in model.history for v in day.votes]
+    votes = [v[1:] for v in model.vote_log()]
     return model, votes
 
 
