@@ -67,7 +67,7 @@ def parse_story_ending(text: str) -> dict:
         out[f"peak_{a}_{b}"] = level
     out["casualties"] = re.search(r"casualties: (\d+)$", text, re.M).group(1)
     out["peak_index"], out["final_index"] = re.search(
-        r"peak index: ([\d.]+), final index: ([\d.]+)", text).groups()
+        r"peak index: (-?[\d.]+), final index: (-?[\d.]+)", text).groups()
     return out
 
 
