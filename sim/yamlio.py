@@ -23,6 +23,9 @@ MAX_BYTES = 1_000_000
 MAX_NODES = 200_000
 """Largest number of values after alias expansion (stops 'billion laughs')."""
 
+MAX_DEPTH = 50
+"""Deepest nesting of mappings and lists accepted (scenarios need about six)."""
+
 _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -94,6 +97,7 @@ def load(path: Path | str) -> Document:
     ):
         raise InputError([Problem(path, 1, "", "file is empty")])
     try:
+        _check_depth(path, text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -108,6 +112,19 @@ def load(path: Path | str) -> Document:
     if walker.problems:
         raise InputError(walker.problems)
     return Document(path, data, {k: (path, v) for k, v in walker.lines.items()})
+
+
+def _check_depth(path: Path, text: str):
+    """Refuse deep nesting before composing (PyYAML's composer is recursive)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError([Problem(path, event.start_mark.line + 1, "",
+                                          f"nested more than {MAX_DEPTH} levels deep")])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 class _Walker:
@@ -132,6 +149,9 @@ class _Walker:
                 self._problem(node, parts, f"more than {MAX_NODES:,} values (alias expansion?)")
             return None
         self.lines.setdefault(parts, node.start_mark.line + 1)
+        if len(parts) > MAX_DEPTH:  # reachable through aliases only
+            self._problem(node, parts[:3], f"nested more than {MAX_DEPTH} levels deep")
+            return None
         tag = node.tag or ""
         if tag.startswith("tag:yaml.org,2002:python/") or tag.startswith("!!python"):
             self._problem(node, parts, f"tag '{tag.replace('tag:yaml.org,2002:', '!!')}' "

@@ -212,3 +212,10 @@ def test_request_too_big_for_memory_is_refused_up_front(tmp_path):
     assert proc.returncode == 2
     assert "GiB of memory" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{a: ", "}")])
+def test_deep_nesting_refused(tmp_path, opening, closing):
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"title: x\ndescription: {opening * 5000}1{closing * 5000}\n")
+    assert_rejected(path, tmp_path / "out", expect_line=2, words=("levels deep",))
