@@ -13,6 +13,9 @@ from pathlib import Path
 
 from sim.errors import InputError, ResourceError
 
+DEFAULT_CHUNK = 10_000  # sim.montecarlo's defaults, repeated so --help needs no numpy
+DEFAULT_KEEP = 20
+
 EXIT_INPUT = 2
 
 
@@ -37,7 +40,26 @@ def _seed(text: str) -> int:
 
 
 def _run_index(text: str) -> int:
-    value = _seed(text)
+    return _seed(text)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _half_width(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 0.5, got {text}")
     return value
 
 
@@ -58,13 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a Monte Carlo ensemble and write a results folder",
                        description="Simulate many runs of a scenario and write "
                                    "OUT/<scenario>/<id>/ with manifest.json, runs.csv, "
-                                   "summary.json and fan_chart.png.")
+                                   "summary.json, trajectories.csv and fan_chart.png. "
+                                   "Results do not depend on --workers, --chunk-size or "
+                                   "--backend.")
     p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--runs", type=_positive, help="number of runs (default: the scenario's)")
+    p.add_argument("--runs", type=_positive,
+                   help="number of runs (default: the scenario's); with --until-ci, the "
+                        "size of each batch")
     p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
     p.add_argument("--out", type=Path, default=Path("outputs"),
                    help="parent folder for results (default: outputs)")
+    p.add_argument("--workers", type=_positive,
+                   help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--chunk-size", type=_positive, default=DEFAULT_CHUNK, metavar="N",
+                   help=f"runs per chunk of work (default: {DEFAULT_CHUNK:,})")
+    p.add_argument("--keep-trajectories", type=_count, default=DEFAULT_KEEP, metavar="N",
+                   help=f"keep the day-by-day index of runs 0..N-1 (default: {DEFAULT_KEEP})")
+    p.add_argument("--until-ci", type=_half_width, metavar="H",
+                   help="add batches of --runs runs until every outcome's 95%% interval "
+                        "is narrower than +/-H (e.g. 0.005)")
+    p.add_argument("--max-runs", type=_positive, default=10_000_000, metavar="N",
+                   help="cap on runs for --until-ci (default: 10,000,000)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local processes (default) or a Dask cluster")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="use an existing Dask scheduler (implies --backend dask)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("story", help="tell one run day by day",
                        description="Re-simulate run K and print its day-by-day narrative; it "
@@ -103,19 +145,37 @@ def cmd_validate(args) -> int:
 def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
     from sim import results as res
-    from sim.montecarlo import check_resources, simulate
+    from sim.backends import make_backend
+    from sim.montecarlo import check_resources
+    from sim.progress import Progress
     from sim.scenario import load_scenario
     scenario = load_scenario(args.file)
     runs = args.runs or scenario.spec.montecarlo.runs
     days = args.days or scenario.spec.horizon_days
-    check_resources(runs, days, len(scenario.spec.actors), args.out)
-    outcome = simulate(scenario, runs=runs, seed=args.seed, days=days)
-    folder = res.write(outcome, args.out, argv=["escsim", *sys.argv[1:]])
-    summary = res.summary(outcome)
-    print(f"{scenario.name}: {outcome.n_runs:,} runs x {outcome.days} days, seed {outcome.seed}")
+    check_resources(args.max_runs if args.until_ci else runs, days,
+                    len(scenario.spec.actors), args.out, keep=args.keep_trajectories)
+    backend = make_backend(args.backend, args.workers, args.scheduler)
+    progress = Progress(runs, quiet=args.quiet)
+    try:
+        folder, ensemble = res.run_to_folder(
+            scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=args.seed,
+            days=days, backend=backend, chunk_size=args.chunk_size,
+            keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
+            max_runs=args.max_runs if args.until_ci else None)
+    finally:
+        progress.close()
+        backend.close()
+    summary = res.summary(ensemble)
+    print(f"{scenario.name}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
+          f"seed {ensemble.seed}")
     for name, row in summary["outcomes"].items():
         lo, hi = row["ci95"]
         print(f"  {name:<26} {row['probability']:6.1%}   95% CI {lo:6.1%} - {hi:6.1%}")
+    if args.until_ci:
+        half = summary["max_ci95_half_width"]
+        reached = "reached" if half < args.until_ci else "NOT reached (cap --max-runs)"
+        print(f"  every 95% interval within +/-{args.until_ci:g}: {reached} after "
+              f"{ensemble.n_runs:,} runs (widest +/-{half:.4f})")
     print(f"results: {folder}")
     return 0
 

@@ -1,8 +1,16 @@
-"""The Monte Carlo driver: runs a scenario in batches and gathers per-run results.
+"""The Monte Carlo driver: runs a scenario in chunks and gathers the results.
 
-Runs are simulated in batches by the same vectorized model that tells one
-run's story; run K's randomness depends only on (seed, K), so results do not
-depend on the batch size.
+Two ways in, one model:
+
+- :func:`run_ensemble` streams: chunks of runs go to a backend (this process,
+  local workers, Dask), come back in any order, and are handed on in run
+  order (rows for runs.csv, mergeable counts for summaries and charts).
+  Memory does not grow with the number of runs.
+- :func:`simulate` keeps every run's results in memory, for analysis in
+  Python and for tests.
+
+Run K's randomness depends only on (seed, K), so neither the chunk size nor
+the number of workers nor the backend changes any result.
 """
 
 from __future__ import annotations
@@ -14,12 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import engine
+from sim.aggregate import Aggregate
+from sim.backends import InlineBackend
 from sim.errors import ResourceError
 from sim.model import EscalationModel
 from sim.outcomes import OUTCOMES
 from sim.scenario import Scenario
 
 DEFAULT_BATCH = 20_000
+DEFAULT_CHUNK = 10_000
+DEFAULT_KEEP = 20
 
 
 @dataclass
@@ -73,17 +86,24 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def estimate(runs: int, days: int, n_actors: int, batch_size: int = DEFAULT_BATCH):
-    """Rough (memory, disk) bytes needed by an ensemble and its results folder."""
-    per_run = 8 * (days + 1) + n_actors * n_actors + 64  # index trajectory, peaks, summary
-    batch = min(runs, batch_size) * (60 * n_actors * n_actors + 8 * 400)  # model arrays
-    disk = runs * (40 + 4 * n_actors * n_actors) + 1_000_000
-    return runs * per_run + batch, disk
+def estimate(runs: int, days: int, n_actors: int, keep: int = DEFAULT_KEEP,
+             chunk: int = DEFAULT_CHUNK, workers: int = 2):
+    """Rough (memory, disk) bytes for a streamed ensemble and its results folder.
+
+    Memory holds, per worker, two chunks of model arrays and their histograms,
+    plus the kept trajectories; it does not grow with the number of runs.
+    """
+    model = min(runs, chunk) * (60 * n_actors * n_actors + 8 * 600)
+    histograms = (days + 1) * (4000 + 8 * n_actors * n_actors) * 8
+    memory = 2 * workers * (model + histograms) + min(keep, runs) * (days + 1) * 40
+    disk = runs * (40 + 4 * n_actors * n_actors) + min(keep, runs) * (days + 1) * 16
+    return memory, disk + 1_000_000
 
 
-def check_resources(runs: int, days: int, n_actors: int, out: Path | None = None):
+def check_resources(runs: int, days: int, n_actors: int, out: Path | None = None,
+                    keep: int = DEFAULT_KEEP):
     """Refuse, before any work, an ensemble that would not fit in memory or on disk."""
-    memory, disk = estimate(runs, days, n_actors)
+    memory, disk = estimate(runs, days, n_actors, keep)
     free = available_memory()
     if memory > 0.8 * free:
         raise ResourceError(
@@ -115,8 +135,79 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
         parts.append(model.run())
         index_parts.append(np.stack(model.daily_index, axis=1))
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    pairs = [(i, j) for i in range(model.n_actors) for j in range(model.n_actors)
-             if model.state_pairs[i, j]]
+    pairs = engine.state_pairs(scenario)
     return Results(scenario, seed, days, model.actor_ids, pairs, joined["run"],
                    joined["outcome"], joined["first"], joined["peak"], joined["casualties"],
                    joined["peak_index"], joined["final_index"], np.concatenate(index_parts))
+
+
+@dataclass
+class Ensemble:
+    """What a streamed ensemble leaves in memory: counts and a few trajectories."""
+
+    scenario: Scenario
+    seed: int
+    days: int
+    actor_ids: list[str]
+    pairs: list[tuple[int, int]]
+    aggregate: Aggregate
+    trajectories: dict[int, np.ndarray]
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return self.aggregate.runs
+
+    def max_half_width(self) -> float:
+        """Largest 95% Wilson half-width over the outcome classes."""
+        n = self.aggregate.runs
+        return max((hi - lo) / 2 for lo, hi in
+                   (wilson_interval(int(c), n) for c in self.aggregate.outcomes))
+
+
+def plan(first: int, runs: int, chunk: int) -> list[tuple[int, int]]:
+    """Cut run indices ``first .. first + runs - 1`` into chunks of at most ``chunk``."""
+    return [(s, min(s + chunk, first + runs)) for s in range(first, first + runs, chunk)]
+
+
+def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None = None,
+                 days: int | None = None, *, backend=None, chunk_size: int = DEFAULT_CHUNK,
+                 keep: int = DEFAULT_KEEP, on_rows=None, progress=None,
+                 until_ci: float | None = None, max_runs: int | None = None) -> Ensemble:
+    """Simulate an ensemble chunk by chunk, handing rows to ``on_rows`` in run order.
+
+    With ``until_ci``, batches of ``runs`` runs are added until every outcome's
+    95% Wilson half-width is below ``until_ci`` or ``max_runs`` is reached; the
+    runs are the same consecutive indices as a plain run of that size.
+    """
+    runs = scenario.spec.montecarlo.runs if runs is None else int(runs)
+    seed = scenario.spec.montecarlo.seed if seed is None else int(seed)
+    days = scenario.spec.horizon_days if days is None else int(days)
+    backend = backend or InlineBackend()
+    probe = EscalationModel(scenario, runs=[0], seed=seed, days=days)
+    ensemble = Ensemble(scenario, seed, days, probe.actor_ids, engine.state_pairs(scenario),
+                        engine.new_aggregate(probe), {})
+    done = 0
+    while True:
+        batch = runs if max_runs is None else min(runs, max_runs - done)
+        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, chunk_size)]
+        waiting: dict[int, engine.Chunk] = {}
+        next_start = done
+        for chunk in backend.map(engine.run_chunk, tasks):
+            waiting[chunk.start] = chunk
+            while next_start in waiting:
+                ready = waiting.pop(next_start)
+                ensemble.aggregate.merge(ready.aggregate)
+                ensemble.trajectories.update(ready.trajectories)
+                if on_rows is not None:
+                    on_rows(ready.rows)
+                next_start = ready.stop
+            if progress is not None:
+                progress.update(chunk.stop - chunk.start)
+        done += batch
+        if until_ci is None or ensemble.max_half_width() < until_ci:
+            return ensemble
+        if max_runs is not None and done >= max_runs:
+            return ensemble
+        if progress is not None:
+            progress.extend(runs if max_runs is None else min(runs, max_runs - done))

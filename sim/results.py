@@ -1,7 +1,9 @@
-"""Results folders: ``outputs/<scenario>/<id>/`` with manifest, runs.csv, summary and charts.
+"""Results folders: ``outputs/<scenario>/<id>/`` with manifest, runs, summary and charts.
 
 A folder is assembled under a hidden temporary name and renamed into place
 only when complete, so an error or Ctrl-C never leaves a half-written folder.
+``runs.csv`` is written while the runs are produced, in run order, so memory
+does not grow with the number of runs.
 """
 
 from __future__ import annotations
@@ -18,64 +20,45 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import __version__
-from sim.montecarlo import Results, wilson_interval
-from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim import __version__, engine
+from sim.montecarlo import Ensemble, run_ensemble, wilson_interval
+from sim.outcomes import THRESHOLDS
 
 
-def runs_csv_header(results: Results) -> list[str]:
-    """Column names of runs.csv."""
-    ids = results.actor_ids
-    return (["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
-            + [f"peak_{ids[i]}_{ids[j]}" for i, j in results.state_pairs]
-            + ["casualties", "peak_index", "final_index"])
-
-
-def runs_csv_rows(results: Results):
-    """Yield one formatted CSV line per run (fixed formats: byte-stable output)."""
-    pairs = results.state_pairs
-    for n in range(results.n_runs):
-        first = ["" if d < 0 else str(int(d)) for d in results.first[n]]
-        peaks = [str(int(results.peak[n, i, j])) for i, j in pairs]
-        yield ",".join([str(int(results.run[n])), OUTCOMES[results.outcome[n]], *first, *peaks,
-                        str(int(results.casualties[n])), f"{results.peak_index[n]:.4f}",
-                        f"{results.final_index[n]:.4f}"])
-
-
-def summary(results: Results) -> dict:
-    """Headline numbers: outcome probabilities with 95% Wilson intervals."""
-    n = results.n_runs
-    counts = results.outcome_counts()
+def summary(ensemble: Ensemble) -> dict:
+    """Headline numbers: outcome probabilities with 95% Wilson intervals, crossings."""
+    agg = ensemble.aggregate
+    n = agg.runs
     outcomes = {}
-    for name, count in counts.items():
+    for name, count in agg.outcome_counts().items():
         lo, hi = wilson_interval(count, n)
         outcomes[name] = {"runs": count, "probability": round(count / n, 6),
                           "ci95": [round(lo, 6), round(hi, 6)]}
     crossing = {}
     for k, name in enumerate(THRESHOLDS):
-        days = results.first[:, k]
-        hit = days >= 0
-        crossing[name] = {
-            "runs": int(hit.sum()),
-            "median_first_day": float(np.median(days[hit])) if hit.any() else None,
-        }
-    return {"scenario": results.scenario.name, "runs": n, "seed": results.seed,
-            "days": results.days, "outcomes": outcomes, "thresholds": crossing,
-            "median_casualties": float(np.median(results.casualties))}
+        counts = agg.first[k, :-1]  # the last column counts runs that never crossed
+        hit = int(counts.sum())
+        median = int(np.searchsorted(np.cumsum(counts), (hit + 1) / 2)) if hit else None
+        crossing[name] = {"runs": hit, "probability": round(hit / n, 6),
+                          "median_first_day": median}
+    return {"scenario": ensemble.scenario.name, "runs": n, "seed": ensemble.seed,
+            "days": ensemble.days, "outcomes": outcomes, "thresholds": crossing,
+            "max_ci95_half_width": round(ensemble.max_half_width(), 6),
+            "mean_casualties": round(float(agg.casualties) / n, 4)}
 
 
-def manifest(results: Results, argv: list[str]) -> dict:
+def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
     """What is needed to reproduce the folder: inputs and their hashes, versions, command."""
     import matplotlib
     import mesa
-    scen = results.scenario
+    scen = ensemble.scenario
     return {
         "scenario": str(scen.path),
         "scenario_sha256": scen.sha256,
         "files": {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in scen.files},
-        "seed": results.seed,
-        "runs": results.n_runs,
-        "days": results.days,
+        "seed": ensemble.seed,
+        "runs": ensemble.n_runs,
+        "days": ensemble.days,
         "versions": {"escsim": __version__, "mesa": mesa.__version__,
                      "numpy": np.__version__, "matplotlib": matplotlib.__version__,
                      "python": platform.python_version()},
@@ -108,18 +91,30 @@ def staging(final: Path):
         raise
 
 
-def write(results: Results, out: Path | None = None, argv: list[str] | None = None) -> Path:
-    """Write a complete results folder and return its path."""
+def write_trajectories(ensemble: Ensemble, path: Path):
+    """The kept runs' escalation index, day by day (long format)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("run,day,index\n")
+        for run in sorted(ensemble.trajectories):
+            for day, value in enumerate(ensemble.trajectories[run]):
+                fh.write(f"{run},{day},{value:.4f}\n")
+
+
+def run_to_folder(scenario, out: Path | None = None, argv: list[str] | None = None,
+                  **ensemble_options) -> tuple[Path, Ensemble]:
+    """Run an ensemble straight into a new results folder; return its path and summary."""
     from sim import plots
-    base = (Path(out) if out else Path("outputs")) / results.scenario.name
-    final = base / new_folder_name(base, results.seed)
+    seed = ensemble_options.get("seed")
+    seed = scenario.spec.montecarlo.seed if seed is None else seed
+    base = (Path(out) if out else Path("outputs")) / scenario.name
+    final = base / new_folder_name(base, seed)
     argv = list(sys.argv if argv is None else argv)
     with staging(final) as tmp:
         with open(tmp / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(",".join(runs_csv_header(results)) + "\n")
-            for line in runs_csv_rows(results):
-                fh.write(line + "\n")
-        (tmp / "summary.json").write_text(json.dumps(summary(results), indent=2) + "\n")
-        (tmp / "manifest.json").write_text(json.dumps(manifest(results, argv), indent=2) + "\n")
-        plots.fan_chart(results, tmp / "fan_chart.png")
-    return final
+            fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
+            ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)
+        (tmp / "summary.json").write_text(json.dumps(summary(ensemble), indent=2) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(manifest(ensemble, argv), indent=2) + "\n")
+        write_trajectories(ensemble, tmp / "trajectories.csv")
+        plots.fan_chart(ensemble, tmp / "fan_chart.png")
+    return final, ensemble

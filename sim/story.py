@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sim.engine import state_pairs
 from sim.model import HOLD, NO_TARGET, EscalationModel
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.scenario import Scenario
@@ -69,8 +70,7 @@ def outcome_lines(model: EscalationModel, summary: dict, n: int = 0) -> list[str
         d = int(summary["first"][n, k])
         out.append(f"  first day {name}: {'never (censored at the horizon)' if d < 0 else d}")
     peaks = [f"{ids[i]}->{ids[j]} {int(summary['peak'][n, i, j])}"
-             for i in range(model.n_actors) for j in range(model.n_actors)
-             if model.state_pairs[i, j]]
+             for i, j in state_pairs(model.crisis)]
     out.append("  peak levels: " + ", ".join(peaks))
     out.append(f"  casualties: {int(summary['casualties'][n])}")
     out.append(f"  peak index: {summary['peak_index'][n]:.4f}, "

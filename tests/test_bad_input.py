@@ -207,10 +207,15 @@ def test_problems_come_sorted_by_line(variant, tmp_path):
     assert "did you mean 'state'?" in lines[1]
 
 
-def test_request_too_big_for_memory_is_refused_up_front(tmp_path):
-    proc = run_cli("run", BASELINE, "--runs", 10**12, "--out", tmp_path / "out")
+@pytest.mark.parametrize("args, words", [
+    (["--runs", 10**13], "MiB free"),  # runs.csv would not fit on disk
+    (["--runs", 10**9, "--keep-trajectories", 10**9], "GiB of memory"),
+    (["--until-ci", "0.001", "--max-runs", 10**13], "MiB free"),
+])
+def test_request_too_big_is_refused_up_front(tmp_path, args, words):
+    proc = run_cli("run", BASELINE, *args, "--out", tmp_path / "out")
     assert proc.returncode == 2
-    assert "GiB of memory" in proc.stderr and "Traceback" not in proc.stderr
+    assert words in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
 
 

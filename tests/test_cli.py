@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+from sim import engine, plots, results
 from tests.conftest import BASELINE, ROOT, run_cli
 
 
@@ -123,18 +124,25 @@ def test_console_script_is_python_dash_m(tmp_path):
     assert direct.stdout == run_cli("actions", check=0).stdout
 
 
-def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, baseline):
-    """Ctrl-C while the folder is being written: no results folder, no partial folder."""
-    from sim import plots, results
-    from sim.montecarlo import simulate
+@pytest.mark.parametrize("module, name, calls_before", [
+    (plots, "fan_chart", 0),  # while the folder is being finished
+    (engine, "run_chunk", 1),  # while runs are being simulated (second chunk)
+])
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, baseline, module, name,
+                                          calls_before):
+    """Ctrl-C at any point: no results folder and no partial folder."""
+    original, calls = getattr(module, name), []
 
     def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-    monkeypatch.setattr(plots, "fan_chart", interrupted)
+        calls.append(1)
+        if len(calls) > calls_before:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        results.write(simulate(baseline, runs=5, seed=1, days=3), tmp_path)
+        results.run_to_folder(baseline, tmp_path, runs=10, seed=1, days=3, chunk_size=5)
     assert not any(tmp_path.rglob("*.csv"))
-    assert [p for p in (tmp_path / baseline.name).iterdir()] == []
+    assert list((tmp_path / baseline.name).iterdir()) == []
 
 
 def test_summary_probabilities_match_runs_csv(two_runs):

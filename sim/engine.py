@@ -1,0 +1,89 @@
+"""The ensemble engine's unit of work: one chunk of consecutive runs.
+
+:func:`run_chunk` is a pure function of (scenario, seed, first and last run,
+days, how many runs keep trajectories). It returns the chunk's rows of
+``runs.csv`` already formatted, its mergeable :class:`~sim.aggregate.Aggregate`,
+and the index trajectories of kept runs. Because each run's randomness depends
+only on (seed, run index), the concatenated rows and the merged counts are
+identical however the runs are cut into chunks and wherever chunks run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.aggregate import Aggregate, index_edges
+from sim.model import EscalationModel
+from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.scenario import Scenario
+
+
+@dataclass
+class Chunk:
+    """What one chunk of runs produced."""
+
+    start: int
+    stop: int
+    rows: str
+    aggregate: Aggregate
+    trajectories: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def state_pairs(scenario: Scenario) -> list[tuple[int, int]]:
+    """Directed state pairs (i, j) by actor index, in the column order of runs.csv."""
+    states = [a.kind == "state" for a in scenario.spec.actors.values()]
+    n = len(states)
+    return [(i, j) for i in range(n) for j in range(n) if i != j and states[i] and states[j]]
+
+
+def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]]) -> str:
+    """The header line of runs.csv."""
+    cols = (["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
+            + [f"peak_{actor_ids[i]}_{actor_ids[j]}" for i, j in pairs]
+            + ["casualties", "peak_index", "final_index"])
+    return ",".join(cols) + "\n"
+
+
+def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
+    """runs.csv lines for a batch summary (fixed formats: byte-stable output)."""
+    out = []
+    for n in range(len(summary["run"])):
+        first = ["" if d < 0 else str(int(d)) for d in summary["first"][n]]
+        peaks = [str(int(summary["peak"][n, i, j])) for i, j in pairs]
+        out.append(",".join([
+            str(int(summary["run"][n])), OUTCOMES[summary["outcome"][n]], *first, *peaks,
+            str(int(summary["casualties"][n])), f"{summary['peak_index'][n]:.4f}",
+            f"{summary['final_index'][n]:.4f}"]) + "\n")
+    return "".join(out)
+
+
+def new_aggregate(model: EscalationModel) -> Aggregate:
+    """An empty aggregate whose bins depend on the scenario only."""
+    seats = len(model.council.members) if model.council is not None else 0
+    edges = index_edges(model.scores, model.n_actors, seats, model.spec.memory.decay,
+                        float(model.index[0]) if model.n_runs else 0.0)
+    return Aggregate(model.horizon, len(state_pairs(model.crisis)), edges)
+
+
+def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
+              keep: int = 0) -> Chunk:
+    """Simulate runs ``start .. stop - 1``; keep index trajectories of runs below ``keep``."""
+    ids = np.arange(start, stop)
+    model = EscalationModel(scenario, runs=ids, seed=seed, days=days)
+    pairs = state_pairs(scenario)
+    pi, pj = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    agg = new_aggregate(model)
+    kept = np.nonzero(ids < keep)[0]
+    paths = [model.index[kept].copy()]
+    agg.observe_day(0, model.index, model.level[:, pi, pj])
+    while model.day < model.horizon:
+        model.step()
+        agg.observe_day(model.day, model.index, model.level[:, pi, pj])
+        paths.append(model.index[kept].copy())
+    summary = model.tracker.summary(model)
+    agg.observe_runs(summary["outcome"], summary["first"], summary["casualties"])
+    stacked = np.stack(paths, axis=1)
+    trajectories = {int(ids[k]): stacked[n] for n, k in enumerate(kept)}
+    return Chunk(start, stop, csv_rows(summary, pairs), agg, trajectories)

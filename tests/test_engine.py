@@ -1,0 +1,135 @@
+"""The ensemble engine: results never depend on chunks, workers or batches."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from sim import engine
+from sim.backends import InlineBackend, ProcessBackend
+from sim.montecarlo import run_ensemble, simulate, wilson_interval
+from sim.progress import Progress
+from tests.conftest import BASELINE, run_cli
+
+
+def collect(scenario, **kwargs):
+    rows = []
+    ensemble = run_ensemble(scenario, on_rows=rows.append, **kwargs)
+    return "".join(rows), ensemble
+
+
+@pytest.fixture(scope="module")
+def reference(baseline):
+    return collect(baseline, runs=900, seed=3, chunk_size=900, keep=12)
+
+
+def test_chunks_and_workers_do_not_change_results(baseline, reference):
+    rows, ens = reference
+    backend = ProcessBackend(2)
+    try:
+        rows2, ens2 = collect(baseline, runs=900, seed=3, chunk_size=77, keep=12,
+                              backend=backend)
+    finally:
+        backend.close()
+    assert rows2 == rows
+    for name in ("outcomes", "first", "index", "levels"):
+        assert np.array_equal(getattr(ens2.aggregate, name), getattr(ens.aggregate, name))
+    assert ens2.aggregate.casualties == ens.aggregate.casualties
+    assert sorted(ens2.trajectories) == list(range(12))
+    for run, path in ens.trajectories.items():
+        assert np.array_equal(ens2.trajectories[run], path)
+
+
+def test_engine_rows_are_the_models_runs(baseline, reference):
+    """The streamed rows and kept paths are exactly the in-memory simulation's."""
+    rows, ens = reference
+    sim = simulate(baseline, runs=900, seed=3)
+    summary = {"run": sim.run, "outcome": sim.outcome, "first": sim.first, "peak": sim.peak,
+               "casualties": sim.casualties, "peak_index": sim.peak_index,
+               "final_index": sim.final_index}
+    assert engine.csv_rows(summary, sim.state_pairs) == rows
+    for run, path in ens.trajectories.items():
+        assert np.array_equal(path, sim.index_by_day[run])
+    assert ens.aggregate.outcome_counts() == sim.outcome_counts()
+
+
+def test_histogram_quantiles_are_within_a_bin_of_exact(baseline, reference):
+    _, ens = reference
+    sim = simulate(baseline, runs=900, seed=3)
+    qs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    approx = ens.aggregate.index_quantiles(qs)
+    exact = np.quantile(sim.index_by_day, qs, axis=0, method="inverted_cdf").T
+    edges = ens.aggregate.edges
+    width = np.diff(edges)[np.clip(np.searchsorted(edges, exact) - 1, 0, len(edges) - 2)]
+    assert (np.abs(approx - exact) <= width + 1e-9).all()
+
+
+def test_memory_does_not_grow_with_runs(baseline):
+    """Everything an ensemble keeps has a size set by days and pairs, not by runs."""
+    small = run_ensemble(baseline, runs=50, seed=1, days=10, keep=5)
+    large = run_ensemble(baseline, runs=500, seed=1, days=10, keep=5)
+    for name in ("outcomes", "first", "index", "levels"):
+        assert getattr(small.aggregate, name).shape == getattr(large.aggregate, name).shape
+    assert len(large.trajectories) == 5
+
+
+def test_until_ci_stops_at_the_first_batch_that_is_precise_enough(baseline):
+    target, batch = 0.03, 300
+    rows, ens = collect(baseline, runs=batch, seed=9, days=20, until_ci=target,
+                        max_runs=6000, backend=InlineBackend())
+    n = ens.n_runs
+    assert n % batch == 0 and ens.max_half_width() < target
+    before = run_ensemble(baseline, runs=n - batch, seed=9, days=20)
+    assert before.max_half_width() >= target
+    plain, _ = collect(baseline, runs=n, seed=9, days=20)
+    assert plain == rows  # the same runs as asking for n runs at once
+
+
+def test_until_ci_respects_the_cap(baseline):
+    ens = run_ensemble(baseline, runs=100, seed=9, days=5, until_ci=0.001, max_runs=250)
+    assert ens.n_runs == 250
+
+
+def test_wilson_interval_known_values():
+    # Wilson (1927) interval for 0 of 10 and 5 of 10 at 95%
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0 and hi == pytest.approx(0.27753, abs=1e-5)
+    lo, hi = wilson_interval(5, 10)
+    assert (lo, hi) == (pytest.approx(0.23659, abs=1e-5), pytest.approx(0.76341, abs=1e-5))
+
+
+def test_plain_progress_lines_when_not_a_terminal():
+    out = io.StringIO()
+    progress = Progress(1000, every=0.0, stream=out)
+    progress.update(400)
+    progress.update(600)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("400/1,000 runs (40%)") and "runs/s" in lines[0]
+    assert lines[-1].startswith("1,000/1,000 runs (100%)")
+
+
+def test_quiet_progress_says_nothing():
+    out = io.StringIO()
+    progress = Progress(10, quiet=True, every=0.0, stream=out)
+    progress.update(10)
+    assert out.getvalue() == ""
+
+
+def test_cli_workers_and_chunks_give_identical_folders(tmp_path):
+    outs = []
+    for args in (["--workers", 1, "--chunk-size", 500], ["--workers", 2, "--chunk-size", 61]):
+        out = tmp_path / str(len(outs))
+        proc = run_cli("run", BASELINE, "--runs", 500, "--seed", 4, "--days", 30, "--out", out,
+                       "--quiet", *args, check=0)
+        assert proc.stderr == ""  # --quiet: no progress output
+        outs.append(next((out / "caribbean-2025").iterdir()))
+    for name in ("runs.csv", "summary.json", "trajectories.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def test_cli_until_ci_says_how_many_runs(tmp_path):
+    proc = run_cli("run", BASELINE, "--runs", 400, "--days", 10, "--until-ci", "0.04",
+                   "--out", tmp_path, "--quiet", check=0)
+    assert "every 95% interval within +/-0.04: reached after" in proc.stdout
