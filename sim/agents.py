@@ -110,7 +110,7 @@ class _Actor(mesa.Agent):
         """Which candidates each run may choose today (the catalogue's preconditions)."""
         m, i = self.model, self.index
         t = self.safe_target
-        pair = m.pair_level()
+        pair = m.view_pair
         ok = np.ones((m.n_runs, len(self.cand_action)), dtype=bool)
         for name, value in self.req.items():
             need = ~np.isnan(value)
@@ -119,13 +119,13 @@ class _Actor(mesa.Agent):
             if name == "min_level":
                 have = pair[:, i, t]
             elif name == "min_level_against_actor":
-                against_me = m.level[:, :, i].max(axis=1)[:, None]
+                against_me = m.view_pressed[:, [i]]
                 have = np.where(m.is_state[t] & (self.cand_target >= 0), m.level[:, t, i],
                                 against_me)
             elif name == "min_level_by_target":
-                have = m.level[:, t, :].max(axis=2)
+                have = m.view_pressing[:, t]
             else:  # target_under_pressure
-                have = m.level[:, :, t].max(axis=1)
+                have = m.view_pressed[:, t]
             ok &= ~need | (have >= np.nan_to_num(value))
         ok &= m.military[:, [i]] >= self.need_military
         if self.flags["holds_assets"].any():
@@ -170,13 +170,13 @@ class StateAgent(_Actor):
         # allies received, in proportion to my commitment to them.
         received = m.hostility[:, i, :] + np.einsum("k,rkn->rn", m.commitment[i], m.hostility)
         tau = np.clip(m.cooperation[:, i, :] - received, -1.0, 1.0)[:, t]
-        pair = m.pair_level()[:, i, t] / 7.0
+        pair = m.view_pair[:, i, t] / 7.0
         rung = self.rung / 7.0
         # Who backs the target: its own strength plus its allies', by commitment.
         backing = m.military[:, t] + np.einsum("rk,kt->rt", m.military, m.commitment[:, t])
         weak = backing / (m.military[:, [i]] + backing + 1e-9)
-        pressed_target = m.level[:, :, t].max(axis=1) / 7.0
-        pressed_me = m.level[:, :, i].max(axis=1, keepdims=True) / 7.0
+        pressed_target = m.view_pressed[:, t] / 7.0
+        pressed_me = m.view_pressed[:, [i]] / 7.0
 
         u = p.reciprocity * (2 * self.tone * tau - self.tone**2)
         u += self.m_pressure[t] * self.host
@@ -246,7 +246,7 @@ class CouncilAgent(_Actor):
         m, c = self.model, self.procedure
         t, real = self.safe_target, self.cand_target >= 0
         crisis = m.max_state_level()[:, None] / 7.0
-        by_target = m.level[:, t, :].max(axis=2) / 7.0
+        by_target = m.view_pressing[:, t] / 7.0
         fx = m.catalogue.effects
         a = np.maximum(self.cand_action, 0)
         weight = np.where(self.cand_action < 0, 0.0,

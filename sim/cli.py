@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sim.errors import InputError, ResourceError
 
-DEFAULT_CHUNK = 10_000  # sim.montecarlo's defaults, repeated so --help needs no numpy
-DEFAULT_KEEP = 20
+DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
 
 EXIT_INPUT = 2
 
@@ -93,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parent folder for results (default: outputs)")
     p.add_argument("--workers", type=_positive,
                    help="worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--chunk-size", type=_positive, default=DEFAULT_CHUNK, metavar="N",
-                   help=f"runs per chunk of work (default: {DEFAULT_CHUNK:,})")
+    p.add_argument("--chunk-size", type=_positive, metavar="N",
+                   help="runs per chunk of work (default: about four chunks per worker, "
+                        "100 to 10,000 runs)")
     p.add_argument("--keep-trajectories", type=_count, default=DEFAULT_KEEP, metavar="N",
                    help=f"keep the day-by-day index of runs 0..N-1 (default: {DEFAULT_KEEP})")
     p.add_argument("--until-ci", type=_half_width, metavar="H",

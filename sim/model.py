@@ -159,6 +159,12 @@ class EscalationModel(mesa.Model):
         """Undirected pair level max(level[i,j], level[j,i]), shape (runs, n, n)."""
         return np.maximum(self.level, self.level.transpose(0, 2, 1))
 
+    def observe(self):
+        """Derived views of yesterday's state that every agent's decision reads."""
+        self.view_pair = self.pair_level()
+        self.view_pressed = self.level.max(axis=1)  # [r, j]: highest level anyone holds on j
+        self.view_pressing = self.level.max(axis=2)  # [r, j]: highest level j holds on anyone
+
     def uniform(self, actor: int, purpose: int) -> np.ndarray:
         """Today's uniform draws for ``actor`` and ``purpose``, one per run."""
         return self.streams.uniform(self.day, actor * SLOTS_PER_ACTOR + purpose)
@@ -214,9 +220,11 @@ class EscalationModel(mesa.Model):
         """One day: every agent decides on yesterday's state, then all moves apply."""
         self.day += 1
         self.choices, self.votes = {}, []
+        self.observe()
         self.agents.do("decide")
         self._apply_moves()
         self.datacollector.collect(self)
+        self.running = self.day < self.horizon  # lets mesa.batch_run stop at the horizon
 
     def vote_log(self):
         """Every recorded vote: (day, run position, target, yes, vetoing seats, adopted)."""

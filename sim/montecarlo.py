@@ -165,13 +165,21 @@ class Ensemble:
                    (wilson_interval(int(c), n) for c in self.aggregate.outcomes))
 
 
+def auto_chunk(runs: int, workers: int) -> int:
+    """Default chunk size: about four chunks per worker, between 100 and 10,000 runs.
+
+    Any chunk size gives the same results; this one only balances the load.
+    """
+    return max(100, min(DEFAULT_CHUNK, -(-runs // (4 * workers))))
+
+
 def plan(first: int, runs: int, chunk: int) -> list[tuple[int, int]]:
     """Cut run indices ``first .. first + runs - 1`` into chunks of at most ``chunk``."""
     return [(s, min(s + chunk, first + runs)) for s in range(first, first + runs, chunk)]
 
 
 def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None = None,
-                 days: int | None = None, *, backend=None, chunk_size: int = DEFAULT_CHUNK,
+                 days: int | None = None, *, backend=None, chunk_size: int | None = None,
                  keep: int = DEFAULT_KEEP, on_rows=None, progress=None,
                  until_ci: float | None = None, max_runs: int | None = None) -> Ensemble:
     """Simulate an ensemble chunk by chunk, handing rows to ``on_rows`` in run order.
@@ -190,7 +198,8 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
     done = 0
     while True:
         batch = runs if max_runs is None else min(runs, max_runs - done)
-        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, chunk_size)]
+        chunk = chunk_size or auto_chunk(batch, backend.workers)
+        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, chunk)]
         waiting: dict[int, engine.Chunk] = {}
         next_start = done
         for chunk in backend.map(engine.run_chunk, tasks):

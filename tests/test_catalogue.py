@@ -154,6 +154,7 @@ def feasible_for(model, actor, action_id, target):
     k = np.nonzero((agent.cand_action == CAT.index[action_id])
                    & (agent.cand_target == model.actor_index[target]))[0]
     assert k.size == 1
+    model.observe()  # decisions read derived views of the (test-edited) state
     return agent.feasible()[:, k[0]]
 
 
