@@ -166,25 +166,34 @@ class StateAgent(_Actor):
         t, real = self.safe_target, self.cand_target >= 0
         to_state = real & m.is_state[t]
         to_inst = real & ~m.is_state[t]
+        # Sums are explicit loops in a fixed order (not einsum, whose order may
+        # change with the array's size), so a run's utilities never depend on
+        # the batch it is in.
         # Perceived provocation: hostility received from each actor, plus what my
         # allies received, in proportion to my commitment to them.
-        received = m.hostility[:, i, :] + np.einsum("k,rkn->rn", m.commitment[i], m.hostility)
-        tau = np.clip(m.cooperation[:, i, :] - received, -1.0, 1.0)[:, t]
+        received = m.hostility[:, i, :].copy()
+        for k in range(m.n_actors):
+            received += m.commitment[i, k] * m.hostility[:, k, :]
+        tau = np.minimum(np.maximum(m.cooperation[:, i, :] - received, -1.0), 1.0)[:, t]
         pair = m.view_pair[:, i, t] / 7.0
         rung = self.rung / 7.0
         # Who backs the target: its own strength plus its allies', by commitment.
-        backing = m.military[:, t] + np.einsum("rk,kt->rt", m.military, m.commitment[:, t])
+        backing_all = m.military.copy()
+        for k in range(m.n_actors):
+            backing_all += m.military[:, [k]] * m.commitment[k]
+        backing = backing_all[:, t]
         weak = backing / (m.military[:, [i]] + backing + 1e-9)
         pressed_target = m.view_pressed[:, t] / 7.0
         pressed_me = m.view_pressed[:, [i]] / 7.0
+        half = (rung + pair) / 2
 
-        u = p.reciprocity * (2 * self.tone * tau - self.tone**2)
+        u = p.reciprocity * (2 * self.tone * tau - self.tone * self.tone)
         u += self.m_pressure[t] * self.host
-        u -= (1 - p.resolve) * 2 * weak * rung**2
-        u -= p.risk_aversion * 4 * weak * ((rung + pair) / 2) ** 3 * (self.rung > 0)
+        u -= (1 - p.resolve) * 2 * weak * (rung * rung)
+        u -= p.risk_aversion * 4 * weak * (half * half * half) * (self.rung > 0)
         u -= 0.5 * np.maximum(0.0, self.rung - 7 * pair - 1)
         u += self.m_commit[t] * (self.coop * pressed_target - 2 * self.host)
-        u += p.risk_aversion * 2 * self.coop * pair**2
+        u += p.risk_aversion * 2 * self.coop * (pair * pair)
         u += self.coop * (1 - p.resolve) * np.minimum(1.0, m.casualties / 1000.0)[:, None]
         u -= p.audience_cost * self.coop * (m.threat_until[:, i, t] >= m.day)
         u -= rung * self._institutional_pressure()[:, None]

@@ -32,8 +32,14 @@ def draw(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def choose(utility, feasible, rationality, u) -> np.ndarray:
-    """Logit choice per run: index of the chosen candidate."""
-    return draw(logit_probabilities(utility, feasible, rationality), u)
+    """Logit choice per run: index of the chosen candidate.
+
+    The weights exp(rationality * (U - max U)) are not normalised: the draw
+    compares their running sum with ``u`` times their total, which needs no
+    division (and no row sum, whose rounding order numpy may vary).
+    """
+    z = np.where(feasible, rationality * utility, -np.inf)
+    return draw(np.exp(z - z.max(axis=1, keepdims=True)), u)
 
 
 def exponential(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
