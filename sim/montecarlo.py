@@ -198,8 +198,8 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
     done = 0
     while True:
         batch = runs if max_runs is None else min(runs, max_runs - done)
-        chunk = chunk_size or auto_chunk(batch, backend.workers)
-        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, chunk)]
+        size = chunk_size or auto_chunk(batch, backend.workers)
+        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, size)]
         waiting: dict[int, engine.Chunk] = {}
         next_start = done
         for chunk in backend.map(engine.run_chunk, tasks):
