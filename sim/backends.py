@@ -32,7 +32,7 @@ class InlineBackend:
         for task in tasks:
             yield fn(*task)
 
-    def close(self):
+    def close(self, abort: bool = False):
         """Nothing to release."""
 
 
@@ -62,8 +62,15 @@ class ProcessBackend:
             for future in done:
                 yield future.result()
 
-    def close(self):
-        """Stop the workers, dropping queued work (after Ctrl-C too)."""
+    def close(self, abort: bool = False):
+        """Stop the workers and drop queued work.
+
+        With ``abort`` (Ctrl-C, an error) the workers are terminated at once
+        instead of finishing the chunks they are computing.
+        """
+        if abort:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 

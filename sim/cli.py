@@ -162,9 +162,12 @@ def cmd_run(args) -> int:
             days=days, backend=backend, chunk_size=args.chunk_size,
             keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
             max_runs=args.max_runs if args.until_ci else None)
-    finally:
+    except BaseException:
         progress.close()
-        backend.close()
+        backend.close(abort=True)
+        raise
+    progress.close()
+    backend.close()
     summary = res.summary(ensemble)
     print(f"{scenario.name}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
           f"seed {ensemble.seed}")

@@ -44,7 +44,7 @@ class DaskBackend:
                 pending.add(self.client.submit(fn, *task, pure=False))
             yield result
 
-    def close(self):
+    def close(self, abort: bool = False):
         """Disconnect, and stop the local cluster if this backend started it."""
         self.client.close()
         if self.cluster is not None:
