@@ -18,38 +18,23 @@ DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
 EXIT_INPUT = 2
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole(low: int, high: int | None = None):
+    """An argparse type: a whole number in [low, high)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < low or (high is not None and value >= high):
+            bound = f"between {low} and {high - 1:,}" if high else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError("must be between 0 and 2**63 - 1")
-    return value
-
-
-def _run_index(text: str) -> int:
-    return _seed(text)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive = _whole(1)
+_count = _whole(0)
+_seed = _whole(0, 2**63)  # also a run index
 
 
 def _half_width(text: str) -> float:
@@ -112,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Re-simulate run K and print its day-by-day narrative; it "
                                    "is run K of `escsim run` with the same seed.")
     p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--run", type=_run_index, required=True, metavar="K",
+    p.add_argument("--run", type=_seed, required=True, metavar="K",
                    help="run index (0-based, as in runs.csv)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
     p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
