@@ -86,7 +86,6 @@ class EscalationModel(mesa.Model):
         self.history: list[DayRecord] = []
         self.choices: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.votes: list = []
-        self.daily_index: list[np.ndarray] = []
 
         spec = self.spec
         self.actor_ids = list(spec.actors)
@@ -212,7 +211,6 @@ class EscalationModel(mesa.Model):
         self.level = (self.level - steps).astype(np.int8)
         self.since = (self.since % relax_days).astype(np.int16)
         self.tracker.update(self)
-        self.daily_index.append(self.index.copy())
 
     # ------------------------------------------------------------------ step -----------
 
@@ -255,7 +253,6 @@ class EscalationModel(mesa.Model):
         self.since = np.where(acted_at_level, 0, self.since + 1).astype(np.int16)
         self._relax()
         self.tracker.update(self)
-        self.daily_index.append(self.index.copy())
         if self.record:
             act = np.full((self.n_runs, self.n_actors), HOLD, dtype=np.int16)
             tgt = np.full((self.n_runs, self.n_actors), NO_TARGET, dtype=np.int16)

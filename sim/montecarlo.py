@@ -132,8 +132,12 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
     for start in range(first_run, first_run + runs, batch_size):
         ids = np.arange(start, min(start + batch_size, first_run + runs))
         model = EscalationModel(scenario, runs=ids, seed=seed, days=days)
-        parts.append(model.run())
-        index_parts.append(np.stack(model.daily_index, axis=1))
+        path = [model.index.copy()]
+        while model.day < model.horizon:
+            model.step()
+            path.append(model.index.copy())
+        parts.append(model.tracker.summary(model))
+        index_parts.append(np.stack(path, axis=1))
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     pairs = engine.state_pairs(scenario)
     return Results(scenario, seed, days, model.actor_ids, pairs, joined["run"],
