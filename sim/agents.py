@@ -254,7 +254,7 @@ class CouncilAgent(_Actor):
         """Each institutional action is worth its effect times how tense things are."""
         m, c = self.model, self.procedure
         t, real = self.safe_target, self.cand_target >= 0
-        crisis = m.max_state_level()[:, None] / 7.0
+        crisis = m.view_top[:, None] / 7.0
         by_target = m.view_pressing[:, t] / 7.0
         fx = m.catalogue.effects
         a = np.maximum(self.cand_action, 0)

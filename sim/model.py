@@ -142,7 +142,7 @@ class EscalationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": "day",
             "mean_index": lambda m: float(m.index.mean()),
-            "mean_max_level": lambda m: float(m.max_state_level().mean()),
+            "mean_max_level": lambda m: float(m.tracker.top.mean()),
             "mean_casualties": lambda m: float(m.casualties.mean()),
         })
         self._apply_history()
@@ -161,6 +161,7 @@ class EscalationModel(mesa.Model):
     def observe(self):
         """Derived views of yesterday's state that every agent's decision reads."""
         self.view_pair = self.pair_level()
+        self.view_top = self.max_state_level()  # [r]: highest level between two states
         self.view_pressed = self.level.max(axis=1)  # [r, j]: highest level anyone holds on j
         self.view_pressing = self.level.max(axis=2)  # [r, j]: highest level j holds on anyone
 

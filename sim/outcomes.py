@@ -28,6 +28,7 @@ class Tracker:
         self.calm = np.zeros(runs, dtype=np.int32)
         self.peak = np.zeros((runs, n, n), dtype=np.int8)
         self.peak_index = np.full(runs, -np.inf)
+        self.top = np.zeros(runs, dtype=np.int8)  # today's highest state-pair level
         gp = outcomes.great_power_confrontation
         self.gp = None if gp is None else (actor_ids.index(gp.actors[0]),
                                            actor_ids.index(gp.actors[1]))
@@ -35,7 +36,7 @@ class Tracker:
     def update(self, model):
         """Record today's crossings from the model's current state."""
         day, cfg = model.day, self.cfg
-        top = model.max_state_level()
+        top = self.top = model.max_state_level()
         self.calm = np.where(top <= cfg.deescalated.max_level, self.calm + 1, 0)
         crossed = [
             self.calm >= cfg.deescalated.sustain_days,
