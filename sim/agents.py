@@ -295,13 +295,13 @@ class CouncilAgent(_Actor):
         m, c = self.model, self.procedure
         yes = np.zeros(len(rows), dtype=np.int16)
         vetoed = np.zeros((len(rows), len(self.members)), dtype=bool)
-        veto_score = m.scores[m.catalogue.index["veto"]]
+        veto_score = m.score_table[m.catalogue.index["veto"]]
         for k, seat in enumerate(self.members):
             u = m.uniform(self.index, 2 + k)[rows]
             if seat.agent is not None:
                 said_yes, veto = m.agents_by_index[seat.agent].vote(rows, target, seat.permanent,
                                                                     u)
-                m.index[rows[veto]] += veto_score  # a veto is the vetoer's act (CAMEO 129)
+                m.indices[rows[veto]] += veto_score  # a veto is the vetoer's act (CAMEO 129)
             else:
                 said_yes = u < seat.p_yes[target]
                 veto = ~said_yes & (u >= 1 - seat.p_veto)

@@ -10,12 +10,18 @@ exactly.
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import numpy as np
 
+from sim.catalogue import CATEGORIES
 from sim.outcomes import OUTCOMES, THRESHOLDS
 
 INDEX_BINS = 4000
 MAX_LEVEL = 7
+MOVES = ("hold", *CATEGORIES)
+"""What an actor did on a day, for the action-mix chart: no move, or the action's category."""
 
 
 def index_edges(scores: np.ndarray, n_actors: int, n_seats: int, decay: float,
@@ -34,30 +40,49 @@ def index_edges(scores: np.ndarray, n_actors: int, n_seats: int, decay: float,
 
 
 class Aggregate:
-    """Counts over runs: outcomes, first-crossing days, per-day index and level histograms."""
+    """Counts over runs: outcomes, crossing days, per-day index, level and move histograms.
 
-    def __init__(self, days: int, n_pairs: int, edges: np.ndarray):
+    ``edges`` holds one row of bin edges per scoring scheme (:data:`SCHEMES`
+    order): the index is counted under every scheme, so charts can be redrawn
+    under another one without re-running.
+    """
+
+    def __init__(self, days: int, n_pairs: int, edges: np.ndarray, n_actors: int = 0):
         self.days = days
-        self.edges = edges
+        self.edges = np.atleast_2d(edges)
         self.runs = 0
         self.outcomes = np.zeros(len(OUTCOMES), dtype=np.int64)
         # first-crossing day per threshold; the last column counts runs that never crossed
         self.first = np.zeros((len(THRESHOLDS), days + 2), dtype=np.int64)
-        self.index = np.zeros((days + 1, len(edges) - 1), dtype=np.int64)
+        self.index = np.zeros((len(self.edges), days + 1, self.edges.shape[1] - 1),
+                              dtype=np.int64)
         self.levels = np.zeros((days + 1, n_pairs, MAX_LEVEL + 1), dtype=np.int64)
+        self.moves = np.zeros((days + 1, n_actors, len(MOVES)), dtype=np.int64)
+        self.paths: Counter[str] = Counter()
         self.casualties = np.int64(0)
 
     # -------------------------------------------------------------- filling --------
 
-    def observe_day(self, day: int, index: np.ndarray, pair_levels: np.ndarray):
-        """Count one day's index values (runs,) and pair levels (runs, pairs)."""
-        bins = np.clip(np.searchsorted(self.edges, index, side="right") - 1, 0,
-                       self.index.shape[1] - 1)
-        self.index[day] += np.bincount(bins, minlength=self.index.shape[1])
+    def observe_day(self, day: int, indices: np.ndarray, pair_levels: np.ndarray,
+                    moves: np.ndarray | None = None):
+        """Count one day's values over the runs of a batch.
+
+        ``indices`` is the index under every scheme (runs, schemes),
+        ``pair_levels`` each pair's level (runs, pairs) and ``moves`` each
+        actor's move as a :data:`MOVES` code (runs, actors).
+        """
+        bins = self.index.shape[2]
+        for s, edges in enumerate(self.edges):
+            k = np.clip(np.searchsorted(edges, indices[:, s], side="right") - 1, 0, bins - 1)
+            self.index[s, day] += np.bincount(k, minlength=bins)
         for p in range(pair_levels.shape[1]):
             self.levels[day, p] += np.bincount(pair_levels[:, p], minlength=MAX_LEVEL + 1)
+        if moves is not None:
+            for a in range(moves.shape[1]):
+                self.moves[day, a] += np.bincount(moves[:, a], minlength=len(MOVES))
 
-    def observe_runs(self, outcome: np.ndarray, first: np.ndarray, casualties: np.ndarray):
+    def observe_runs(self, outcome: np.ndarray, first: np.ndarray, casualties: np.ndarray,
+                     paths: list[str] = ()):
         """Count per-run results of a finished batch."""
         self.runs += len(outcome)
         self.outcomes += np.bincount(outcome, minlength=len(OUTCOMES))
@@ -65,6 +90,7 @@ class Aggregate:
         for k in range(first.shape[1]):
             self.first[k] += np.bincount(days[:, k], minlength=self.days + 2)
         self.casualties += np.int64(casualties.astype(np.int64).sum())
+        self.paths.update(paths)
 
     def merge(self, other: Aggregate) -> Aggregate:
         """Add ``other``'s counts to this one (exact, order-free)."""
@@ -73,30 +99,98 @@ class Aggregate:
         self.first += other.first
         self.index += other.index
         self.levels += other.levels
+        self.moves += other.moves
+        self.paths.update(other.paths)
         self.casualties += other.casualties
         return self
 
+    # -------------------------------------------------------------- saving ---------
+
+    def save(self, path: Path):
+        """Write every count to an ``.npz`` file (read back by :meth:`load`)."""
+        names = sorted(self.paths)
+        np.savez_compressed(
+            path, days=self.days, edges=self.edges, runs=self.runs, outcomes=self.outcomes,
+            first=self.first, index=self.index, levels=self.levels, moves=self.moves,
+            path_names=np.array(names, dtype=str),
+            path_counts=np.array([self.paths[p] for p in names], dtype=np.int64),
+            casualties=self.casualties)
+
+    @classmethod
+    def load(cls, path: Path) -> Aggregate:
+        """Read an aggregate written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            agg = cls(int(f["days"]), f["levels"].shape[1], f["edges"], f["moves"].shape[1])
+            agg.runs = int(f["runs"])
+            for name in ("outcomes", "first", "index", "levels", "moves"):
+                setattr(agg, name, f[name])
+            agg.paths = Counter(dict(zip(f["path_names"].tolist(),
+                                         f["path_counts"].tolist(), strict=True)))
+            agg.casualties = np.int64(f["casualties"])
+        return agg
+
     # -------------------------------------------------------------- reading --------
 
-    def index_quantiles(self, qs) -> np.ndarray:
-        """Quantiles of the index per day, shape (days + 1, len(qs)).
+    def index_quantiles(self, qs, scheme: int = 0) -> np.ndarray:
+        """Quantiles of the index under ``scheme`` per day, shape (days + 1, len(qs)).
 
         Each quantile is interpolated linearly inside the histogram bin that holds it.
         """
         qs = np.asarray(qs, dtype=float)
-        cum = np.cumsum(self.index, axis=1)
-        total = cum[:, -1:]
-        target = qs[None, :] * total
-        out = np.empty((self.index.shape[0], len(qs)))
-        for d in range(self.index.shape[0]):
+        hist, edges = self.index[scheme], self.edges[scheme]
+        cum = np.cumsum(hist, axis=1)
+        target = qs[None, :] * cum[:, -1:]
+        out = np.empty((hist.shape[0], len(qs)))
+        for d in range(hist.shape[0]):
             k = np.searchsorted(cum[d], target[d], side="left")
-            k = np.minimum(k, self.index.shape[1] - 1)
+            k = np.minimum(k, hist.shape[1] - 1)
             below = np.where(k > 0, cum[d][k - 1], 0)
-            inside = np.maximum(self.index[d][k], 1)
+            inside = np.maximum(hist[d][k], 1)
             frac = np.clip((target[d] - below) / inside, 0.0, 1.0)
-            out[d] = self.edges[k] + frac * (self.edges[k + 1] - self.edges[k])
+            out[d] = edges[k] + frac * (edges[k + 1] - edges[k])
         return out
+
+    def level_quantiles(self, qs) -> np.ndarray:
+        """Quantiles of each pair's level per day (exact), shape (days + 1, pairs, len(qs))."""
+        cum = np.cumsum(self.levels, axis=2)
+        target = np.asarray(qs, dtype=float)[None, None, :] * cum[:, :, -1:]
+        # smallest level whose cumulative count reaches the target (inverted CDF)
+        return (cum[:, :, None, :] < target[..., None]).sum(axis=3)
+
+    def mean_levels(self) -> np.ndarray:
+        """Mean level of each pair per day, shape (days + 1, pairs)."""
+        totals = np.maximum(self.levels.sum(axis=2), 1)
+        return (self.levels * np.arange(MAX_LEVEL + 1)).sum(axis=2) / totals
+
+    def crossing_curves(self) -> np.ndarray:
+        """Kaplan-Meier probability of having crossed each threshold by each day.
+
+        Shape (thresholds, days + 1); see :func:`kaplan_meier`.
+        """
+        return np.stack([1 - kaplan_meier(row[:-1], np.eye(1, self.days + 1, self.days,
+                                                            dtype=np.int64)[0] * row[-1])
+                         for row in self.first])
+
+    def top_paths(self, k: int) -> list[tuple[str, int]]:
+        """The ``k`` most frequent paths, ties broken by the path itself (stable order)."""
+        return sorted(self.paths.items(), key=lambda item: (-item[1], item[0]))[:k]
 
     def outcome_counts(self) -> dict[str, int]:
         """Runs per outcome class."""
         return {name: int(c) for name, c in zip(OUTCOMES, self.outcomes, strict=True)}
+
+
+def kaplan_meier(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Survival S(t) at each day t from counts of first crossings and of censorings.
+
+    ``events[t]`` runs crossed on day t; ``censored[t]`` runs left observation
+    after day t without crossing (here: at the horizon). S(t) is the product
+    over days u <= t of (1 - events[u] / at_risk[u]), where at_risk[u] counts
+    runs neither crossed nor censored before u.
+    """
+    events = np.asarray(events, dtype=float)
+    censored = np.asarray(censored, dtype=float)
+    at_risk = events.sum() + censored.sum() - np.concatenate(
+        ([0.0], np.cumsum(events + censored)[:-1]))
+    hazard = np.divide(events, at_risk, out=np.zeros_like(events), where=at_risk > 0)
+    return np.cumprod(1 - hazard)

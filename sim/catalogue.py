@@ -24,6 +24,8 @@ PLOVER_TYPES = (
     "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
     "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
 )
+CATEGORIES = ("cooperation", "diplomacy", "institutional", "coercion", "force")
+"""Kinds of action, from most cooperative to most forceful (for charts of the action mix)."""
 SCHEMES = ("goldstein", "rivera", "mid", "ladder")
 """Scoring schemes: each maps an action to a severity (higher is more escalatory)."""
 
@@ -86,7 +88,7 @@ class Action(Record):
 
     id: Str
     name: Str
-    category: Literal["cooperation", "diplomacy", "coercion", "force", "institutional"]
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
     cameo: Str = Field(pattern=r"^(0[1-9]|1[0-9]|20)[0-9]{1,2}$")
     plover: Literal[PLOVER_TYPES] | None  # type: ignore[valid-type]
     goldstein: Num = Field(ge=-10, le=10)
@@ -125,6 +127,7 @@ class Catalogue:
         self.hostility = np.maximum(0.0, -self.tone)
         self.cooperation = np.maximum(0.0, self.tone)
         self.level = np.array([a.level for a in actions], dtype=np.int8)
+        self.category = np.array([CATEGORIES.index(a.category) for a in actions])
         # per-action effect columns keyed by effect name (ceasefire -1: none)
         self.effects = {name: self.column(f"effects.{name}") for name in Effects.model_fields}
         self.effects["ceasefire"] = self.column("effects.ceasefire", default=-1)

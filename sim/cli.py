@@ -1,4 +1,4 @@
-"""The ``escsim`` command line: validate, run, story, actions.
+"""The ``escsim`` command line: validate, run, compare, plot, story, actions.
 
 Input problems are reported one per line as ``FILE:LINE: field: message``,
 with exit status 2 and no traceback (``--debug`` shows it).
@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.errors import InputError, ResourceError
 
 DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
+SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.catalogue.SCHEMES (tested equal)
 
 EXIT_INPUT = 2
 
@@ -47,6 +48,24 @@ def _half_width(text: str) -> float:
     return value
 
 
+def _ensemble_options(p, whose: str = "the scenario's"):
+    """Options shared by ``run`` and ``compare``: horizon, seed, output and where to run."""
+    p.add_argument("--days", type=_positive, help=f"horizon in days (default: {whose})")
+    p.add_argument("--seed", type=_seed, help=f"master seed (default: {whose})")
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for results (default: outputs)")
+    p.add_argument("--workers", type=_positive,
+                   help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--chunk-size", type=_positive, metavar="N",
+                   help="runs per chunk of work (default: about four chunks per worker, "
+                        "100 to 10,000 runs)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local processes (default) or a Dask cluster")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="use an existing Dask scheduler (implies --backend dask)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand (its help is the CLI reference)."""
     parser = argparse.ArgumentParser(
@@ -63,23 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a Monte Carlo ensemble and write a results folder",
                        description="Simulate many runs of a scenario and write "
-                                   "OUT/<scenario>/<id>/ with manifest.json, runs.csv, "
-                                   "summary.json, trajectories.csv and fan_chart.png. "
+                                   "OUT/<scenario>/<id>/ with report.html, charts/ (PNG and "
+                                   "SVG), summary.json, runs.csv, trajectories.csv, "
+                                   "manifest.json and the counts charts are drawn from. "
                                    "Results do not depend on --workers, --chunk-size or "
                                    "--backend.")
     p.add_argument("file", metavar="FILE", type=Path)
     p.add_argument("--runs", type=_positive,
                    help="number of runs (default: the scenario's); with --until-ci, the "
                         "size of each batch")
-    p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
-    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
-    p.add_argument("--out", type=Path, default=Path("outputs"),
-                   help="parent folder for results (default: outputs)")
-    p.add_argument("--workers", type=_positive,
-                   help="worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--chunk-size", type=_positive, metavar="N",
-                   help="runs per chunk of work (default: about four chunks per worker, "
-                        "100 to 10,000 runs)")
+    _ensemble_options(p)
     p.add_argument("--keep-trajectories", type=_count, default=DEFAULT_KEEP, metavar="N",
                    help=f"keep the day-by-day index of runs 0..N-1 (default: {DEFAULT_KEEP})")
     p.add_argument("--until-ci", type=_half_width, metavar="H",
@@ -87,11 +99,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "is narrower than +/-H (e.g. 0.005)")
     p.add_argument("--max-runs", type=_positive, default=10_000_000, metavar="N",
                    help="cap on runs for --until-ci (default: 10,000,000)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="local processes (default) or a Dask cluster")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="use an existing Dask scheduler (implies --backend dask)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("compare", help="run scenarios on common random numbers and compare",
+                       description="Run every scenario with the same seed and run indices "
+                                   "(common random numbers) and write OUT/compare/<id>/ with "
+                                   "compare.html, comparison.json (each outcome's "
+                                   "probability, the difference from the first scenario "
+                                   "with its 95%% interval, a robustness table over scoring "
+                                   "schemes), comparison charts and one results folder per "
+                                   "scenario.")
+    p.add_argument("files", nargs="+", metavar="FILE", type=Path,
+                   help="scenario files; the first is the baseline of the differences")
+    p.add_argument("--runs", type=_positive,
+                   help="runs per scenario (default: the first scenario's)")
+    _ensemble_options(p, whose="the first scenario's")
+
+    p = sub.add_parser("plot", help="redraw the charts and report of a results folder",
+                       description="Redraw charts and report of a folder written by "
+                                   "`escsim run` or `escsim compare`, without re-running. "
+                                   "With --scoring, the escalation index is scored by "
+                                   "another scheme: the charts go to charts-SCHEME/ and "
+                                   "report-SCHEME.html (compare-SCHEME.html) beside the "
+                                   "originals.")
+    p.add_argument("folder", metavar="RESULTS_DIR", type=Path)
+    p.add_argument("--scoring", choices=SCHEMES,
+                   help="goldstein (negated Goldstein weight), rivera (the 0/-2/4/12/28/60 "
+                        "severity classes), mid (MID hostility level) or ladder (Kahn "
+                        "rung); default: the run's own")
 
     p = sub.add_parser("story", help="tell one run day by day",
                        description="Re-simulate run K and print its day-by-day narrative; it "
@@ -164,7 +198,58 @@ def cmd_run(args) -> int:
         reached = "reached" if half < args.until_ci else "NOT reached (cap --max-runs)"
         print(f"  every 95% interval within +/-{args.until_ci:g}: {reached} after "
               f"{ensemble.n_runs:,} runs (widest +/-{half:.4f})")
-    print(f"results: {folder}")
+    print(f"results: {folder}\nreport: {folder / 'report.html'}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """Run the scenarios on common random numbers; print the differences."""
+    import json
+
+    from sim import compare
+    from sim.backends import make_backend
+    from sim.montecarlo import check_resources
+    from sim.progress import Progress
+    scenarios = compare.load_all(args.files)
+    first = scenarios[0]
+    runs = args.runs or first.spec.montecarlo.runs
+    days = args.days or first.spec.horizon_days
+    check_resources(runs * len(args.files), days, len(first.spec.actors), args.out)
+    backend = make_backend(args.backend, args.workers, args.scheduler)
+    progress = Progress(runs * len(args.files), quiet=args.quiet)
+    try:
+        folder = compare.run(scenarios, args.out, runs=runs, seed=args.seed, days=days,
+                             backend=backend, chunk_size=args.chunk_size, progress=progress)
+    except BaseException:
+        progress.close()
+        backend.close(abort=True)
+        raise
+    progress.close()
+    backend.close()
+    cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    names = cmp["scenarios"]
+    print(f"{len(names)} scenarios x {cmp['runs']:,} runs x {cmp['days']} days, "
+          f"seed {cmp['seed']} (common random numbers)")
+    width = max(12, *(len(n) for n in names))
+    print(f"  {'outcome':<26}" + "".join(f" {n:>{width}}" for n in names))
+    for outcome, row in cmp["outcomes"].items():
+        print(f"  {outcome:<26}" + "".join(f" {p:>{width}.1%}" for p in row["probability"]))
+        for k in range(1, len(names)):
+            d = row["difference"][k]
+            lo, hi = d["ci95"]
+            print(f"  {'':<4}{names[k]} - {names[0]}: {100 * d['mean']:+.1f} points, "
+                  f"95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+    holds = cmp["robustness"]["ranking_holds"]
+    print(f"  ranking by mean peak index {'holds' if holds else 'CHANGES'} across the "
+          f"scoring schemes")
+    print(f"results: {folder}\nreport: {folder / 'compare.html'}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    """Redraw charts and report of a results or comparison folder."""
+    from sim import results
+    print(f"report: {results.replot(args.folder, args.scoring)}")
     return 0
 
 
@@ -192,8 +277,8 @@ def cmd_actions(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run, "story": cmd_story,
-            "actions": cmd_actions}
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
+            "plot": cmd_plot, "story": cmd_story, "actions": cmd_actions}
 
 
 def main(argv: list[str] | None = None) -> int:

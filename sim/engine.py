@@ -11,13 +11,22 @@ identical however the runs are cut into chunks and wherever chunks run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.aggregate import Aggregate, index_edges
-from sim.model import EscalationModel
+from sim.catalogue import SCHEMES
+from sim.model import HOLD, EscalationModel
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.scenario import Scenario
+
+
+class Trajectory(NamedTuple):
+    """One kept run, day by day from day 0."""
+
+    index: np.ndarray  # (days + 1, schemes): escalation index under every scheme
+    levels: np.ndarray  # (days + 1, pairs): each directed state pair's level
 
 
 @dataclass
@@ -28,7 +37,7 @@ class Chunk:
     stop: int
     rows: str
     aggregate: Aggregate
-    trajectories: dict[int, np.ndarray] = field(default_factory=dict)
+    trajectories: dict[int, Trajectory] = field(default_factory=dict)
 
 
 def state_pairs(scenario: Scenario) -> list[tuple[int, int]]:
@@ -42,7 +51,8 @@ def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]]) -> str:
     """The header line of runs.csv."""
     cols = (["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
             + [f"peak_{actor_ids[i]}_{actor_ids[j]}" for i, j in pairs]
-            + ["casualties", "peak_index", "final_index"])
+            + ["casualties", "peak_index", "final_index"]
+            + [f"peak_index_{s}" for s in SCHEMES] + ["path"])
     return ",".join(cols) + "\n"
 
 
@@ -55,16 +65,29 @@ def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
         out.append(",".join([
             str(int(summary["run"][n])), OUTCOMES[summary["outcome"][n]], *first, *peaks,
             str(int(summary["casualties"][n])), f"{summary['peak_index'][n]:.4f}",
-            f"{summary['final_index'][n]:.4f}"]) + "\n")
+            f"{summary['final_index'][n]:.4f}",
+            *(f"{v:.4f}" for v in summary["peak_by_scheme"][n]), summary["path"][n]]) + "\n")
     return "".join(out)
 
 
 def new_aggregate(model: EscalationModel) -> Aggregate:
     """An empty aggregate whose bins depend on the scenario only."""
     seats = len(model.council.members) if model.council is not None else 0
-    edges = index_edges(model.scores, model.n_actors, seats, model.spec.memory.decay,
-                        float(model.index[0]) if model.n_runs else 0.0)
-    return Aggregate(model.horizon, len(state_pairs(model.crisis)), edges)
+    edges = [index_edges(model.score_table[:, s], model.n_actors, seats,
+                         model.spec.memory.decay,
+                         float(model.indices[0, s]) if model.n_runs else 0.0)
+             for s in range(len(SCHEMES))]
+    return Aggregate(model.horizon, len(state_pairs(model.crisis)), np.stack(edges),
+                     model.n_actors)
+
+
+def move_codes(model: EscalationModel) -> np.ndarray:
+    """Today's move of every actor in every run as a :data:`~sim.aggregate.MOVES` code."""
+    category = model.catalogue.category + 1  # code 0 is MOVES[0], no move
+    codes = np.zeros((model.n_runs, model.n_actors), dtype=np.int64)
+    for i, (action, _) in model.choices.items():
+        codes[:, i] = np.where(action == HOLD, 0, category[action])
+    return codes
 
 
 def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
@@ -76,14 +99,16 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
     pi, pj = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     agg = new_aggregate(model)
     kept = np.nonzero(ids < keep)[0]
-    paths = [model.index[kept].copy()]
-    agg.observe_day(0, model.index, model.level[:, pi, pj])
+    index, levels = [model.indices[kept].copy()], [model.level[kept][:, pi, pj]]
+    agg.observe_day(0, model.indices, model.level[:, pi, pj])
     while model.day < model.horizon:
         model.step()
-        agg.observe_day(model.day, model.index, model.level[:, pi, pj])
-        paths.append(model.index[kept].copy())
+        agg.observe_day(model.day, model.indices, model.level[:, pi, pj], move_codes(model))
+        index.append(model.indices[kept].copy())
+        levels.append(model.level[kept][:, pi, pj])
     summary = model.tracker.summary(model)
-    agg.observe_runs(summary["outcome"], summary["first"], summary["casualties"])
-    stacked = np.stack(paths, axis=1)
-    trajectories = {int(ids[k]): stacked[n] for n, k in enumerate(kept)}
+    agg.observe_runs(summary["outcome"], summary["first"], summary["casualties"],
+                     summary["path"])
+    index, levels = np.stack(index, axis=1), np.stack(levels, axis=1)
+    trajectories = {int(ids[k]): Trajectory(index[n], levels[n]) for n, k in enumerate(kept)}
     return Chunk(start, stop, csv_rows(summary, pairs), agg, trajectories)

@@ -115,7 +115,7 @@ class EscalationModel(mesa.Model):
         self.threat_until = np.full((r, n, n), -1, dtype=np.int16)
         self.military = np.tile(np.array([c.military for c in caps]), (r, 1))
         self.casualties = np.zeros(r)
-        self.index = np.zeros(r)
+        self.indices = np.zeros((r, len(cat.SCHEMES)))  # escalation index under every scheme
         self.meeting_day = np.full(r, -1, dtype=np.int32)
         self.session_until = np.full(r, -1, dtype=np.int32)
         self.restraint_until = np.full(r, -1, dtype=np.int32)
@@ -123,8 +123,10 @@ class EscalationModel(mesa.Model):
         self.resolution = np.zeros((r, n), dtype=bool)
         self.voted_this_session = np.zeros((r, n), dtype=bool)
         self.inquiry = np.zeros((r, n))
-        self.scores = self.catalogue.scores(spec.scoring)
-        self.tracker = oc.Tracker(spec.outcomes, self.actor_ids, self.is_state, r)
+        self.scheme = cat.SCHEMES.index(spec.scoring)
+        self.score_table = np.stack([self.catalogue.scores(s) for s in cat.SCHEMES], axis=1)
+        self.tracker = oc.Tracker(spec.outcomes, self.actor_ids, self.is_state, r,
+                                  len(cat.SCHEMES))
 
         # --- agents ------------------------------------------------------------------------
         self.council = None
@@ -149,6 +151,11 @@ class EscalationModel(mesa.Model):
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers --------
+
+    @property
+    def index(self) -> np.ndarray:
+        """Escalation index under the scenario's scoring scheme, per run (a view)."""
+        return self.indices[:, self.scheme]
 
     def max_state_level(self) -> np.ndarray:
         """Highest level over directed state pairs, per run."""
@@ -205,7 +212,7 @@ class EscalationModel(mesa.Model):
                 self._apply_action(all_runs, i, np.full(self.n_runs, a), np.full(self.n_runs, j),
                                    day=ev.day, weight=weight)
             self.casualties += ev.casualties
-            self.index += weight * self.scores[a] * ev.count
+            self.indices += weight * self.score_table[a] * ev.count
         # levels relax for the days that passed between each event and day 0
         relax_days = self.spec.memory.relax_days
         steps = np.minimum(self.since // relax_days, self.level).astype(np.int8)
@@ -242,7 +249,7 @@ class EscalationModel(mesa.Model):
         decay = self.spec.memory.decay
         self.hostility *= decay
         self.cooperation *= decay
-        self.index *= decay
+        self.indices *= decay
         acted_at_level = np.zeros_like(self.level, dtype=bool)
         for i, (action, target) in sorted(self.choices.items()):
             rows = np.nonzero(action != HOLD)[0]
@@ -250,7 +257,7 @@ class EscalationModel(mesa.Model):
                 continue
             self._apply_action(rows, i, action[rows], target[rows], day=self.day, weight=1.0,
                                acted=acted_at_level)
-            self.index[rows] += self.scores[action[rows]]
+            self.indices[rows] += self.score_table[action[rows]]
         self.since = np.where(acted_at_level, 0, self.since + 1).astype(np.int16)
         self._relax()
         self.tracker.update(self)

@@ -51,6 +51,8 @@ class Results:
     casualties: np.ndarray
     peak_index: np.ndarray
     final_index: np.ndarray
+    peak_by_scheme: np.ndarray  # (runs, schemes): peak index under every scoring scheme
+    path: list[str]  # daily highest state-pair level, repeats dropped ("5-4-3")
     index_by_day: np.ndarray  # (runs, days + 1): escalation index from day 0
 
     @property
@@ -138,11 +140,12 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
             path.append(model.index.copy())
         parts.append(model.tracker.summary(model))
         index_parts.append(np.stack(path, axis=1))
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "path"}
     pairs = engine.state_pairs(scenario)
     return Results(scenario, seed, days, model.actor_ids, pairs, joined["run"],
                    joined["outcome"], joined["first"], joined["peak"], joined["casualties"],
-                   joined["peak_index"], joined["final_index"], np.concatenate(index_parts))
+                   joined["peak_index"], joined["final_index"], joined["peak_by_scheme"],
+                   [p for part in parts for p in part["path"]], np.concatenate(index_parts))
 
 
 @dataclass
@@ -155,7 +158,7 @@ class Ensemble:
     actor_ids: list[str]
     pairs: list[tuple[int, int]]
     aggregate: Aggregate
-    trajectories: dict[int, np.ndarray]
+    trajectories: dict[int, engine.Trajectory]
 
     @property
     def n_runs(self) -> int:

@@ -21,14 +21,15 @@ THRESHOLDS = ("deescalated", "militarized_clash", "war", "great_power_confrontat
 class Tracker:
     """Accumulates first-crossing days, calm spells and peaks as a batch advances."""
 
-    def __init__(self, outcomes, actor_ids, is_state, runs: int):
+    def __init__(self, outcomes, actor_ids, is_state, runs: int, schemes: int = 1):
         self.cfg = outcomes
         n = len(actor_ids)
         self.first = np.full((runs, len(THRESHOLDS)), -1, dtype=np.int32)
         self.calm = np.zeros(runs, dtype=np.int32)
         self.peak = np.zeros((runs, n, n), dtype=np.int8)
-        self.peak_index = np.full(runs, -np.inf)
+        self.peak_indices = np.full((runs, schemes), -np.inf)  # per scoring scheme
         self.top = np.zeros(runs, dtype=np.int8)  # today's highest state-pair level
+        self.tops: list[np.ndarray] = []  # self.top of every day so far, from day 0
         gp = outcomes.great_power_confrontation
         self.gp = None if gp is None else (actor_ids.index(gp.actors[0]),
                                            actor_ids.index(gp.actors[1]))
@@ -37,6 +38,7 @@ class Tracker:
         """Record today's crossings from the model's current state."""
         day, cfg = model.day, self.cfg
         top = self.top = model.max_state_level()
+        self.tops.append(top)
         self.calm = np.where(top <= cfg.deescalated.max_level, self.calm + 1, 0)
         crossed = [
             self.calm >= cfg.deescalated.sustain_days,
@@ -52,7 +54,7 @@ class Tracker:
             new = hit & (self.first[:, k] < 0)
             self.first[new, k] = day
         np.maximum(self.peak, model.level, out=self.peak)
-        np.maximum(self.peak_index, model.index, out=self.peak_index)
+        np.maximum(self.peak_indices, model.indices, out=self.peak_indices)
 
     def classify(self) -> np.ndarray:
         """Index into :data:`OUTCOMES` for every run."""
@@ -64,6 +66,18 @@ class Tracker:
             default=1,
         ).astype(np.int8)
 
+    def paths(self) -> list[str]:
+        """Each run's escalation path: its daily highest state-pair level, repeats dropped.
+
+        ``"5-4-3-2-1"`` is a run that started at rung 5 and relaxed rung by rung.
+        """
+        tops = np.stack(self.tops, axis=1)
+        change = np.ones(tops.shape, dtype=bool)
+        change[:, 1:] = tops[:, 1:] != tops[:, :-1]
+        digits = tops.astype(np.uint8) + ord("0")
+        return ["-".join(row[keep].tobytes().decode("ascii"))
+                for row, keep in zip(digits, change, strict=True)]
+
     def summary(self, model) -> dict:
         """Per-run results as arrays (one entry per run of the batch)."""
         return {
@@ -73,5 +87,7 @@ class Tracker:
             "peak": self.peak.copy(),
             "casualties": model.casualties.copy(),
             "final_index": model.index.copy(),
-            "peak_index": self.peak_index.copy(),
+            "peak_index": self.peak_indices[:, model.scheme].copy(),
+            "peak_by_scheme": self.peak_indices.copy(),
+            "path": self.paths(),
         }

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -23,10 +24,19 @@ import numpy as np
 from sim import __version__, engine
 from sim.montecarlo import Ensemble, run_ensemble, wilson_interval
 from sim.outcomes import THRESHOLDS
+from sim.resultset import ResultSet
+
+CHECKPOINT_DAYS = (7, 14, 30)
+"""Days at which summary.json reports the probability of having crossed each threshold."""
+TOP_PATHS = 10
 
 
 def summary(ensemble: Ensemble) -> dict:
-    """Headline numbers: outcome probabilities with 95% Wilson intervals, crossings."""
+    """Headline numbers: outcome probabilities with 95% Wilson intervals, crossings, paths.
+
+    The same numbers the report shows, for machines. Everything is computed
+    from integer counts, so the file is byte-identical however the runs were split.
+    """
     agg = ensemble.aggregate
     n = agg.runs
     outcomes = {}
@@ -35,16 +45,24 @@ def summary(ensemble: Ensemble) -> dict:
         outcomes[name] = {"runs": count, "probability": round(count / n, 6),
                           "ci95": [round(lo, 6), round(hi, 6)]}
     crossing = {}
+    curves = agg.crossing_curves()
+    checkpoints = [d for d in CHECKPOINT_DAYS if d < ensemble.days] + [ensemble.days]
     for k, name in enumerate(THRESHOLDS):
         counts = agg.first[k, :-1]  # the last column counts runs that never crossed
         hit = int(counts.sum())
         median = int(np.searchsorted(np.cumsum(counts), (hit + 1) / 2)) if hit else None
         crossing[name] = {"runs": hit, "probability": round(hit / n, 6),
-                          "median_first_day": median}
+                          "median_first_day": median,
+                          "by_day": {str(d): round(float(curves[k, d]), 6)
+                                     for d in checkpoints}}
+    paths = [{"path": path, "runs": count, "probability": round(count / n, 6)}
+             for path, count in agg.top_paths(TOP_PATHS)]
     return {"scenario": ensemble.scenario.name, "runs": n, "seed": ensemble.seed,
-            "days": ensemble.days, "outcomes": outcomes, "thresholds": crossing,
+            "days": ensemble.days, "scoring": ensemble.scenario.spec.scoring,
+            "outcomes": outcomes, "thresholds": crossing,
             "max_ci95_half_width": round(ensemble.max_half_width(), 6),
-            "mean_casualties": round(float(agg.casualties) / n, 4)}
+            "mean_casualties": round(float(agg.casualties) / n, 4),
+            "distinct_paths": len(agg.paths), "top_paths": paths}
 
 
 def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
@@ -91,30 +109,71 @@ def staging(final: Path):
         raise
 
 
-def write_trajectories(ensemble: Ensemble, path: Path):
-    """The kept runs' escalation index, day by day (long format)."""
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("run,day,index\n")
-        for run in sorted(ensemble.trajectories):
-            for day, value in enumerate(ensemble.trajectories[run]):
-                fh.write(f"{run},{day},{value:.4f}\n")
+def reproduce_command(ensemble: Ensemble) -> str:
+    """The ``escsim run`` command that gives the same runs."""
+    return (f"escsim run {shlex.quote(str(ensemble.scenario.path))} --runs {ensemble.n_runs} "
+            f"--days {ensemble.days} --seed {ensemble.seed}")
+
+
+def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
+    """Charts (``charts/*.png|svg``) and ``report.html`` of ``rs`` into ``folder``."""
+    from sim import plots, report
+    charts = plots.draw_all(rs, folder / "charts")
+    return report.write(rs, summary_numbers, charts, folder / "report.html")
+
+
+def replot(folder: Path, scheme: str | None = None) -> Path:
+    """Redraw the charts and report of a results or comparison folder; return the report.
+
+    Under the run's own scoring scheme they replace ``charts/`` and the report;
+    under another scheme they go beside them, as ``charts-<scheme>/`` and
+    ``report-<scheme>.html`` (``compare-<scheme>.html``). The new files are
+    drawn aside and moved in only when complete.
+    """
+    from sim import compare
+    folder = Path(folder)
+    tmp = folder / f".replot.partial-{os.getpid()}"
+    try:
+        if compare.is_comparison(folder):
+            own, page = scheme is None, "compare"
+            compare.draw_into(folder, tmp, scheme)
+        else:
+            rs = ResultSet.load(folder)
+            scheme = scheme or rs.run_scheme
+            own, page = scheme == rs.run_scheme, "report"
+            numbers = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            draw(rs.rescored(scheme), tmp, numbers)
+        suffix = "" if own else f"-{scheme}"
+        shutil.rmtree(folder / f"charts{suffix}", ignore_errors=True)
+        (tmp / "charts").replace(folder / f"charts{suffix}")
+        (tmp / f"{page}.html").replace(folder / f"{page}{suffix}.html")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder / f"{page}{suffix}.html"
+
+
+def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -> Ensemble:
+    """Run an ensemble and write its whole results folder into ``folder`` (which exists)."""
+    with open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
+        ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)
+    numbers = summary(ensemble)
+    (folder / "summary.json").write_text(json.dumps(numbers, indent=2) + "\n")
+    (folder / "manifest.json").write_text(json.dumps(manifest(ensemble, argv), indent=2) + "\n")
+    rs = ResultSet.from_ensemble(ensemble, reproduce_command(ensemble))
+    rs.save(folder)
+    draw(rs, folder, numbers)
+    return ensemble
 
 
 def run_to_folder(scenario, out: Path | None = None, argv: list[str] | None = None,
                   **ensemble_options) -> tuple[Path, Ensemble]:
     """Run an ensemble straight into a new results folder; return its path and summary."""
-    from sim import plots
     seed = ensemble_options.get("seed")
     seed = scenario.spec.montecarlo.seed if seed is None else seed
     base = (Path(out) if out else Path("outputs")) / scenario.name
     final = base / new_folder_name(base, seed)
     argv = list(sys.argv if argv is None else argv)
     with staging(final) as tmp:
-        with open(tmp / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
-            ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)
-        (tmp / "summary.json").write_text(json.dumps(summary(ensemble), indent=2) + "\n")
-        (tmp / "manifest.json").write_text(json.dumps(manifest(ensemble, argv), indent=2) + "\n")
-        write_trajectories(ensemble, tmp / "trajectories.csv")
-        plots.fan_chart(ensemble, tmp / "fan_chart.png")
+        ensemble = write_results(scenario, tmp, argv, **ensemble_options)
     return final, ensemble

@@ -9,6 +9,7 @@ merged into it key by key (a list, or a scalar, replaces the inherited value;
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ class Scenario:
     events: tuple[seedmod.SeedEvent, ...]
     files: tuple[Path, ...]
     sha256: str
+    where: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """(file, line) of every value set in the scenario files, keyed by field path."""
 
     @property
     def actor_ids(self) -> list[str]:
@@ -233,6 +236,8 @@ def load_scenario(path: Path | str) -> Scenario:
     problems += seedmod.check_quotes(seeds, seed_doc, seed_path.parent)
     actors = spec.actors
     for i, ev in enumerate(seeds.events):
+        if ev.id in spec.exclude_events:
+            continue  # a scenario may drop an actor together with its events
         for key in ("actor", "target"):
             name = getattr(ev, key)
             if name is not None and name not in actors:
@@ -250,7 +255,8 @@ def load_scenario(path: Path | str) -> Scenario:
     digest = hashlib.sha256()
     for f in all_files:
         digest.update(f.read_bytes())
-    return Scenario(path.stem, path, spec, events, tuple(all_files), digest.hexdigest())
+    return Scenario(path.stem, path, spec, events, tuple(all_files), digest.hexdigest(),
+                    dict(doc.where))
 
 
 def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Problem]:

@@ -9,6 +9,7 @@ import pytest
 
 from sim import engine
 from sim.backends import InlineBackend, ProcessBackend
+from sim.catalogue import SCHEMES
 from sim.montecarlo import run_ensemble, simulate, wilson_interval
 from sim.progress import Progress
 from tests.conftest import BASELINE, run_cli
@@ -34,12 +35,14 @@ def test_chunks_and_workers_do_not_change_results(baseline, reference):
     finally:
         backend.close()
     assert rows2 == rows
-    for name in ("outcomes", "first", "index", "levels"):
+    for name in ("outcomes", "first", "index", "levels", "moves"):
         assert np.array_equal(getattr(ens2.aggregate, name), getattr(ens.aggregate, name))
     assert ens2.aggregate.casualties == ens.aggregate.casualties
+    assert ens2.aggregate.paths == ens.aggregate.paths
     assert sorted(ens2.trajectories) == list(range(12))
     for run, path in ens.trajectories.items():
-        assert np.array_equal(ens2.trajectories[run], path)
+        assert np.array_equal(ens2.trajectories[run].index, path.index)
+        assert np.array_equal(ens2.trajectories[run].levels, path.levels)
 
 
 def test_engine_rows_are_the_models_runs(baseline, reference):
@@ -48,10 +51,12 @@ def test_engine_rows_are_the_models_runs(baseline, reference):
     sim = simulate(baseline, runs=900, seed=3)
     summary = {"run": sim.run, "outcome": sim.outcome, "first": sim.first, "peak": sim.peak,
                "casualties": sim.casualties, "peak_index": sim.peak_index,
-               "final_index": sim.final_index}
+               "final_index": sim.final_index, "peak_by_scheme": sim.peak_by_scheme,
+               "path": sim.path}
     assert engine.csv_rows(summary, sim.state_pairs) == rows
+    scheme = SCHEMES.index(baseline.spec.scoring)
     for run, path in ens.trajectories.items():
-        assert np.array_equal(path, sim.index_by_day[run])
+        assert np.array_equal(path.index[:, scheme], sim.index_by_day[run])
     assert ens.aggregate.outcome_counts() == sim.outcome_counts()
 
 
@@ -59,9 +64,10 @@ def test_histogram_quantiles_are_within_a_bin_of_exact(baseline, reference):
     _, ens = reference
     sim = simulate(baseline, runs=900, seed=3)
     qs = [0.05, 0.25, 0.5, 0.75, 0.95]
-    approx = ens.aggregate.index_quantiles(qs)
+    scheme = SCHEMES.index(baseline.spec.scoring)
+    approx = ens.aggregate.index_quantiles(qs, scheme)
     exact = np.quantile(sim.index_by_day, qs, axis=0, method="inverted_cdf").T
-    edges = ens.aggregate.edges
+    edges = ens.aggregate.edges[scheme]
     width = np.diff(edges)[np.clip(np.searchsorted(edges, exact) - 1, 0, len(edges) - 2)]
     assert (np.abs(approx - exact) <= width + 1e-9).all()
 
@@ -70,7 +76,7 @@ def test_memory_does_not_grow_with_runs(baseline):
     """Everything an ensemble keeps has a size set by days and pairs, not by runs."""
     small = run_ensemble(baseline, runs=50, seed=1, days=10, keep=5)
     large = run_ensemble(baseline, runs=500, seed=1, days=10, keep=5)
-    for name in ("outcomes", "first", "index", "levels"):
+    for name in ("outcomes", "first", "index", "levels", "moves"):
         assert getattr(small.aggregate, name).shape == getattr(large.aggregate, name).shape
     assert len(large.trajectories) == 5
 

@@ -1,0 +1,426 @@
+"""Side-by-side comparison of scenarios on common random numbers.
+
+Every scenario is run with the same seed, the same run indices and the same
+horizon, so run K of each draws the same random numbers wherever the
+scenarios agree: differences between them are then due to the scenarios,
+not to luck, and paired intervals are much narrower than unpaired ones.
+
+Per outcome the comparison reports each scenario's probability and the
+difference from the first scenario (the baseline) with a 95% interval from
+the paired per-run differences (mean of d = [B ends in it] - [A ends in it]
+plus or minus 1.96 standard errors; the runs are independent, so this is the
+usual large-sample interval for a paired proportion difference). The
+robustness table ranks the scenarios by their mean peak escalation index
+under every scoring scheme and says whether the ranking holds under all of them.
+
+All sums are over integers (indicators, and indices written with four
+decimals), so the numbers are exact and do not depend on workers or chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import shlex
+from pathlib import Path
+
+import numpy as np
+
+from sim.catalogue import SCHEMES
+from sim.montecarlo import wilson_interval
+from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.resultset import ResultSet
+
+Z95 = 1.959963984540054
+SCALE = 10_000  # runs.csv writes indices with four decimals
+
+
+def labels(names: list[str]) -> list[str]:
+    """Chart labels: scenario names, numbered when a name occurs twice."""
+    return [name if names.count(name) == 1 else f"{name} #{k + 1}"
+            for k, name in enumerate(names)]
+
+
+def folder_names(names: list[str]) -> list[str]:
+    """Sub-folder of each scenario in a comparison folder: ``1-name``, ``2-name``, ..."""
+    return [f"{k + 1}-{name}" for k, name in enumerate(names)]
+
+
+class Paired:
+    """Running integer sums of one per-run quantity and its paired differences."""
+
+    def __init__(self, n_scenarios: int):
+        self.sum = [0] * n_scenarios
+        self.sum_sq = [0] * n_scenarios
+        self.diff = [0] * n_scenarios
+        self.diff_sq = [0] * n_scenarios
+
+    def add(self, values: list[int]):
+        """One run's value in every scenario (scenario 0 is the baseline)."""
+        base = values[0]
+        for k, v in enumerate(values):
+            self.sum[k] += v
+            self.sum_sq[k] += v * v
+            d = v - base
+            self.diff[k] += d
+            self.diff_sq[k] += d * d
+
+    @staticmethod
+    def _mean_ci(total: int, total_sq: int, n: int, scale: float) -> dict:
+        mean = total / n
+        var = max(total_sq - total * total / n, 0) / (n - 1) if n > 1 else 0.0
+        half = Z95 * math.sqrt(var / n)
+        return {"mean": round(mean / scale, 6),
+                "ci95": [round((mean - half) / scale, 6), round((mean + half) / scale, 6)]}
+
+    def means(self, n: int, scale: float = 1) -> list[dict]:
+        """Mean of the quantity per scenario, with its 95% interval."""
+        return [self._mean_ci(s, q, n, scale) for s, q in zip(self.sum, self.sum_sq,
+                                                                strict=True)]
+
+    def differences(self, n: int, scale: float = 1) -> list[dict]:
+        """Paired mean difference from the baseline per scenario, with its 95% interval."""
+        return [self._mean_ci(s, q, n, scale) for s, q in zip(self.diff, self.diff_sq,
+                                                                strict=True)]
+
+
+def paired_statistics(run_files: list[Path]) -> dict:
+    """Read every scenario's runs.csv in step (run K beside run K) and compare them."""
+    k = len(run_files)
+    outcome = {o: Paired(k) for o in OUTCOMES}
+    peak = {s: Paired(k) for s in SCHEMES}
+    n = 0
+    with contextlib.ExitStack() as stack:
+        readers = [csv.reader(stack.enter_context(open(f, encoding="utf-8", newline="")))
+                   for f in run_files]
+        headers = [next(r) for r in readers]
+        cols = [{s: h.index(f"peak_index_{s}") for s in SCHEMES} for h in headers]
+        for rows in zip(*readers, strict=True):
+            runs = {row[0] for row in rows}
+            if len(runs) != 1:
+                raise ValueError(f"runs.csv files are not aligned: runs {sorted(runs)}")
+            n += 1
+            for o in OUTCOMES:
+                outcome[o].add([int(row[1] == o) for row in rows])
+            for s in SCHEMES:
+                peak[s].add([round(float(row[c[s]]) * SCALE)
+                             for row, c in zip(rows, cols, strict=True)])
+    return {
+        "runs": n,
+        "outcomes": {o: {"probability": [round(m["mean"], 6) for m in p.means(n)],
+                         "difference": p.differences(n)} for o, p in outcome.items()},
+        "peak_index": {s: {"mean": p.means(n, SCALE), "difference": p.differences(n, SCALE)}
+                       for s, p in peak.items()},
+    }
+
+
+def robustness(stats: dict, names: list[str]) -> dict:
+    """Rank the scenarios by mean peak index under each scheme; say if the ranking holds."""
+    rows = {}
+    for s in SCHEMES:
+        means = [m["mean"] for m in stats["peak_index"][s]["mean"]]
+        order = sorted(range(len(names)), key=lambda k: (-means[k], k))
+        diffs = stats["peak_index"][s]["difference"]
+        rows[s] = {"ranking": [names[k] for k in order],
+                   "significant": [k == 0 or diffs[k]["ci95"][0] > 0 or diffs[k]["ci95"][1] < 0
+                                   for k in range(len(names))]}
+    rankings = {tuple(r["ranking"]) for r in rows.values()}
+    return {"by_scheme": rows, "ranking_holds": len(rankings) == 1}
+
+
+def comparison(sets: list[ResultSet], run_files: list[Path], command: str) -> dict:
+    """Every number of the comparison, for ``comparison.json`` and the report."""
+    names = labels([rs.name for rs in sets])
+    stats = paired_statistics(run_files)
+    return {"scenarios": names, "folders": folder_names([rs.name for rs in sets]),
+            "baseline": names[0], "runs": stats["runs"], "seed": sets[0].seed,
+            "days": sets[0].days, "outcomes": stats["outcomes"],
+            "peak_index": stats["peak_index"], "robustness": robustness(stats, names),
+            "command": command}
+
+
+def command_line(paths: list[Path], runs: int, seed: int, days: int) -> str:
+    """The ``escsim compare`` command that reproduces a comparison."""
+    files = " ".join(shlex.quote(str(p)) for p in paths)
+    return f"escsim compare {files} --runs {runs} --days {days} --seed {seed}"
+
+
+# ------------------------------------------------------------------ charts -------------
+
+def _plt():
+    from sim import plots
+    return plots, plots.plt
+
+
+def outcome_differences(cmp: dict, sets: list[ResultSet]):
+    """Left: each scenario's outcome probabilities; right: differences from the baseline."""
+    plots, plt = _plt()
+    names, n = cmp["scenarios"], cmp["runs"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110, sharey=True)
+    y = np.arange(len(OUTCOMES))[::-1]
+    height = 0.8 / len(names)
+    for k, name in enumerate(names):
+        p = np.array([cmp["outcomes"][o]["probability"][k] for o in OUTCOMES])
+        ci = np.array([wilson_interval(round(q * n), n) for q in p])
+        pos = y + 0.4 - height * (k + 0.5)
+        left.barh(pos, p, height=height * 0.9, color=plots.SERIES[k], label=name)
+        left.errorbar(p, pos, xerr=plots.error_bars(p, ci), fmt="none", ecolor="black",
+                      capsize=2, lw=0.8)
+    left.set_yticks(y, OUTCOMES)
+    left.xaxis.set_major_formatter(plots.matplotlib.ticker.PercentFormatter(1.0))
+    left.set_xlabel("share of runs ending in this outcome (95% interval)")
+    left.set_title("Outcome probabilities", fontsize=10)
+    left.legend(loc="lower right", fontsize=7, frameon=False)
+    left.grid(axis="x", alpha=0.25)
+    for k, name in enumerate(names[1:], start=1):
+        d = np.array([cmp["outcomes"][o]["difference"][k]["mean"] for o in OUTCOMES])
+        ci = np.array([cmp["outcomes"][o]["difference"][k]["ci95"] for o in OUTCOMES])
+        pos = y + 0.4 - height * (k + 0.5)
+        right.errorbar(d, pos, xerr=plots.error_bars(d, ci), fmt="o",
+                       color=plots.SERIES[k], capsize=3, label=f"{name} minus {names[0]}")
+    right.axvline(0, color="black", lw=0.8)
+    right.xaxis.set_major_formatter(
+        plots.matplotlib.ticker.FuncFormatter(lambda x, _: f"{100 * x:+.0f}"))
+    right.set_xlabel("difference from the first, percentage points (95% interval)")
+    right.set_title(f"Does the change matter beyond noise? (vs {names[0]})", fontsize=10)
+    if len(names) > 1:
+        right.legend(loc="best", fontsize=7, framealpha=0.9)
+    right.grid(axis="x", alpha=0.25)
+    fig.suptitle("How do the scenarios end? Same random numbers in every scenario",
+                 fontsize=11)
+    return _finish(fig, cmp, sets[0].scheme)
+
+
+def overlaid_fans(cmp: dict, sets: list[ResultSet]):
+    """Median and 50% band of the escalation index, one colour per scenario."""
+    plots, plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    days = np.arange(cmp["days"] + 1)
+    for k, (name, rs) in enumerate(zip(cmp["scenarios"], sets, strict=True)):
+        q25, q50, q75 = rs.aggregate.index_quantiles([0.25, 0.5, 0.75], rs.scheme_row).T
+        ax.fill_between(days, q25, q75, color=plots.SERIES[k], alpha=0.2)
+        ax.plot(days, q50, color=plots.SERIES[k], lw=2, label=f"{name}: median, 50% band")
+    ax.set_xlim(0, days[-1])
+    ax.set_xlabel("days after the article (day 0)")
+    ax.set_ylabel(f"escalation index\n({plots.SCHEME_LABELS[sets[0].scheme]}, decayed sum)")
+    ax.set_title("How tense does each scenario get? Escalation index", fontsize=11)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.grid(alpha=0.25)
+    return _finish(fig, cmp, sets[0].scheme)
+
+
+def overlaid_thresholds(cmp: dict, sets: list[ResultSet]):
+    """Cumulative probability of crossing each threshold, one panel per threshold."""
+    plots, plt = _plt()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), dpi=110, sharex=True, sharey=True)
+    days = np.arange(cmp["days"] + 1)
+    for t, (name, ax) in enumerate(zip(THRESHOLDS, axes.flat, strict=True)):
+        for k, (label, rs) in enumerate(zip(cmp["scenarios"], sets, strict=True)):
+            ax.step(days, rs.aggregate.crossing_curves()[t], where="post",
+                    color=plots.SERIES[k], lw=1.8, label=label)
+        ax.set_title(plots.THRESHOLD_LABELS[name], fontsize=9)
+        ax.yaxis.set_major_formatter(plots.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.25)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share of runs that crossed it")
+    for ax in axes[1]:
+        ax.set_xlabel("days after the article (day 0)")
+    axes.flat[0].legend(loc="upper left", fontsize=7, frameon=False)
+    fig.suptitle("When are the thresholds crossed? Cumulative probability by day",
+                 fontsize=11)
+    return _finish(fig, cmp, sets[0].scheme)
+
+
+def _finish(fig, cmp, scheme):
+    plots, _ = _plt()
+    plots.footer(fig, f"{len(cmp['scenarios'])} scenarios | {cmp['runs']:,} runs x "
+                      f"{cmp['days']} days each | seed {cmp['seed']} | index scored by "
+                      f"{plots.SCHEME_LABELS[scheme]}")
+    fig.tight_layout(rect=(0, 0.035, 1, 1))
+    return fig
+
+
+COMPARE_CHARTS = (
+    ("compare_outcomes", outcome_differences,
+     "Left: each scenario's outcome probabilities. Right: each difference from the first "
+     "scenario with its 95% interval; an interval that crosses zero is within the noise."),
+    ("compare_fan", overlaid_fans,
+     "The median escalation index of each scenario (line) and the band holding half of its "
+     "runs (shaded)."),
+    ("compare_thresholds", overlaid_thresholds,
+     "For each threshold, the probability of having crossed it by each day, one line per "
+     "scenario."),
+)
+
+
+def draw(cmp: dict, sets: list[ResultSet], folder: Path) -> dict[str, Path]:
+    """Draw the comparison charts (PNG and SVG) into ``folder``."""
+    plots, plt = _plt()
+    folder.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context({"svg.hashsalt": "escsim", "svg.fonttype": "none"}):
+        return {name: plots.save(fn(cmp, sets), folder, name)[0]
+                for name, fn, _ in COMPARE_CHARTS}
+
+
+# ------------------------------------------------------------------ report -------------
+
+def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path: Path):
+    """``compare.html``: tables, charts inlined, links to each scenario's own report."""
+    from sim.plots import SCHEME_LABELS
+    from sim.report import CSS, data_uri, esc, pct, table
+    names = cmp["scenarios"]
+    others = range(1, len(names))
+    rows = []
+    for o in OUTCOMES:
+        row = [esc(o)] + [pct(p) for p in cmp["outcomes"][o]["probability"]]
+        for k in others:
+            d = cmp["outcomes"][o]["difference"][k]
+            lo, hi = d["ci95"]
+            row.append(f"{100 * d['mean']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+        rows.append(row)
+    headers = ["outcome", *names, *(f"{names[k]} \u2212 {names[0]} (points, 95% CI)"
+                                    for k in others)]
+    robust = []
+    for s in SCHEMES:
+        r = cmp["robustness"]["by_scheme"][s]
+        means = cmp["peak_index"][s]["mean"]
+        cells = [esc(SCHEME_LABELS[s])]
+        cells += [f"{m['mean']:.2f} [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]" for m in means]
+        cells.append(esc(" > ".join(r["ranking"])))
+        robust.append(cells)
+    verdict = ("The ranking of the scenarios is the same under every scoring scheme."
+               if cmp["robustness"]["ranking_holds"] else
+               "The ranking of the scenarios changes with the scoring scheme: read the "
+               "differences with care.")
+    figures = "\n".join(
+        f'<figure id="{name}">\n<img src="{data_uri(charts[name])}" alt="{esc(name)}" '
+        f'data-chart="{name}">\n<figcaption><strong>How to read this:</strong> {esc(how)}'
+        f"</figcaption>\n</figure>" for name, _, how in COMPARE_CHARTS)
+    links = "\n".join(f'<li><a href="{esc(folder)}/report.html">{esc(name)}</a>: '
+                      f"{esc(rs.title)}</li>"
+                      for name, folder, rs in zip(names, cmp["folders"], sets, strict=True))
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Comparison: {esc(", ".join(names))} \u2013 escsim</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+<h1>Comparison of {len(names)} scenarios</h1>
+<p class="meta">{cmp["runs"]:,} runs of {cmp["days"]} days each, seed {cmp["seed"]}, on
+common random numbers (run K of every scenario draws the same random numbers).</p>
+</header>
+<section id="scenarios">
+<h2>The scenarios</h2>
+<ul>
+{links}
+</ul>
+</section>
+<section id="outcomes">
+<h2>Outcomes</h2>
+<p>Probability of each outcome, and the difference from <strong>{esc(names[0])}</strong> in
+percentage points with its 95% interval from the paired runs.</p>
+{table(headers, rows, set(range(1, len(headers))))}
+</section>
+<section id="charts">
+<h2>Charts</h2>
+{figures}
+</section>
+<section id="robustness">
+<h2>Robustness to the scoring scheme</h2>
+<p>Mean peak escalation index per scenario (95% interval) under each way of scoring acts,
+and the resulting ranking (most escalatory first). {esc(verdict)}</p>
+{table(["scoring scheme", *names, "ranking"], robust, set(range(1, len(names) + 1)))}
+</section>
+<section id="reproduce">
+<h2>Reproduce</h2>
+<pre>{esc(cmp["command"])}</pre>
+</section>
+</body>
+</html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def draw_folder(folder: Path, scheme: str | None = None) -> Path:
+    """(Re)draw a comparison folder's charts and report, optionally under another scheme."""
+    cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    sets = [ResultSet.load(folder / name) for name in cmp["folders"]]
+    if scheme is not None:
+        sets = [rs.rescored(scheme) for rs in sets]
+    target = folder if scheme is None else folder / f"scoring-{scheme}"
+    charts = draw(cmp, sets, target / "charts")
+    return write_report(cmp, sets, charts, target / "compare.html")
+
+
+def is_comparison(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``escsim compare``."""
+    return (Path(folder) / "comparison.json").is_file()
+
+
+def load_all(paths: list[Path]) -> list:
+    """Load every scenario, reporting the problems of all files at once."""
+    from sim.errors import InputError
+    from sim.scenario import load_scenario
+    scenarios, problems = [], []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return scenarios
+
+
+def run(scenarios: list, out: Path, runs: int | None = None, seed: int | None = None,
+        days: int | None = None, argv: list[str] | None = None, **ensemble_options) -> Path:
+    """Run every scenario on common random numbers into one new comparison folder.
+
+    Runs, seed and days default to the first scenario's. The folder holds one
+    full results folder per scenario (``1-<name>/`` ...), ``comparison.json``,
+    the comparison charts and ``compare.html``; it appears only when complete.
+    """
+    from sim import results
+    first = scenarios[0].spec
+    runs = first.montecarlo.runs if runs is None else runs
+    seed = first.montecarlo.seed if seed is None else seed
+    days = first.horizon_days if days is None else days
+    command = command_line([s.path for s in scenarios], runs, seed, days)
+    argv = argv or command.split()
+    base = Path(out) / "compare"
+    final = base / results.new_folder_name(base, seed)
+    with results.staging(final) as tmp:
+        sets = []
+        for scenario, name in zip(scenarios, folder_names([s.name for s in scenarios]),
+                                  strict=True):
+            (tmp / name).mkdir()
+            results.write_results(scenario, tmp / name, argv, runs=runs, seed=seed, days=days,
+                                  **ensemble_options)
+            sets.append(ResultSet.load(tmp / name))
+        cmp = comparison(sets, [tmp / name / "runs.csv" for name in
+                                folder_names([s.name for s in scenarios])], command)
+        (tmp / "comparison.json").write_text(json.dumps(cmp, indent=2) + "\n")
+        draw_into(tmp, tmp)
+    return final
+
+
+def draw_into(folder: Path, out: Path, scheme: str | None = None) -> Path:
+    """Draw comparison ``folder``'s charts (``out/charts``) and ``out/compare.html``.
+
+    ``scheme`` redraws the index charts under another scoring scheme (default:
+    each scenario's own).
+    """
+    cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    sets = [ResultSet.load(folder / name) for name in cmp["folders"]]
+    if scheme is not None:
+        sets = [rs.rescored(scheme) for rs in sets]
+    charts = draw(cmp, sets, out / "charts")
+    return write_report(cmp, sets, charts, out / "compare.html")

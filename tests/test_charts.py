@@ -1,0 +1,332 @@
+"""Charts and report of a results folder: real pictures, readable labels, a report that
+holds together, re-plotting under another scoring scheme, and the Kaplan-Meier curves."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import math
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from sim import plots
+from sim.aggregate import MOVES, kaplan_meier
+from sim.catalogue import SCHEMES
+from sim.outcomes import THRESHOLDS
+from sim.resultset import ResultSet
+from tests.conftest import BASELINE, ROOT, run_cli
+
+RUNS, SEED, DAYS = 300, 5, 30
+
+
+def results_folder(proc):
+    match = re.search(r"^results: (.+)$", proc.stdout, re.M)
+    assert match, proc.stdout + proc.stderr
+    return ROOT / match.group(1)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("charts")
+    proc = run_cli("run", BASELINE, "--runs", RUNS, "--seed", SEED, "--days", DAYS,
+                   "--out", out, "--workers", 1, check=0)
+    return results_folder(proc)
+
+
+@pytest.fixture(scope="module")
+def result_set(folder):
+    return ResultSet.load(folder)
+
+
+# ------------------------------------------------------------------ pictures --------------
+
+@pytest.mark.parametrize("chart", [c.name for c in plots.CHARTS])
+def test_chart_is_a_real_picture_in_png_and_svg(folder, chart):
+    img = mpimg.imread(folder / "charts" / f"{chart}.png")
+    assert img.shape[0] > 300 and img.shape[1] > 500
+    assert img[..., :3].std() > 0.05  # not blank: pixels vary
+    # the drawing itself is not blank either: plenty of pixels are neither white nor grey
+    coloured = np.abs(img[..., 0] - img[..., 2]) > 0.1
+    assert coloured.mean() > 0.005
+    svg = ET.parse(folder / "charts" / f"{chart}.svg").getroot()
+    assert svg.tag.endswith("svg")
+    assert f"seed {SEED}" in "".join(svg.itertext())  # footer, as text (svg.fonttype none)
+
+
+def texts(fig) -> str:
+    """Every title, axis label, tick label, legend entry and figure text of ``fig``."""
+    parts = [t.get_text() for t in fig.texts]
+    if fig._suptitle is not None:
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        parts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        parts += [t.get_text() for t in ax.get_yticklabels()]
+        legend = ax.get_legend()
+        if legend is not None:
+            parts += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        parts += [t.get_text() for t in legend.get_texts()]
+    return "\n".join(parts)
+
+
+EXPECTED = {
+    "fan_chart": ["How tense could it get?", "days after the article", "escalation index",
+                  "median", "50% of runs", "90% of runs", "sample runs"],
+    "pair_levels": ["Who escalates against whom?", "USA against VEN", "RUS against USA",
+                    "escalation rung (0-7)", "days after the article"],
+    "outcomes": ["How does it end", "share of runs ending in this outcome", "de-escalated",
+                 "great-power confrontation", "95% interval"],
+    "thresholds": ["When are the thresholds crossed?", "share of runs that have crossed it",
+                   "militarized clash: a state pair reaches rung 6", "95% interval"],
+    "action_mix": ["What does each actor do?", "United States", "UN Security Council",
+                   "share of runs", "no move", "force"],
+    "common_paths": ["Most common escalation paths", "share of runs that followed this path",
+                     "ends calm"],
+}
+
+
+@pytest.mark.parametrize("chart", plots.CHARTS, ids=lambda c: c.name)
+def test_chart_titles_and_labels_say_what_they_show(result_set, chart):
+    fig = chart.draw(result_set)
+    try:
+        text = texts(fig)
+        for needle in EXPECTED[chart.name]:
+            assert needle in text, (chart.name, needle)
+        footer = " ".join(t.get_text() for t in fig.texts)
+        assert all(s in footer for s in ("caribbean-2025", f"{RUNS:,} runs", f"seed {SEED}"))
+    finally:
+        plots.plt.close(fig)
+
+
+def test_pair_panels_and_actor_panels_cover_every_pair_and_actor(result_set):
+    fig = plots.pair_levels(result_set)
+    titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
+    assert titles == {p.replace("-", " against ") for p in result_set.pairs}
+    plots.plt.close(fig)
+    fig = plots.action_mix(result_set)
+    titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
+    assert titles == set(result_set.actors.values())
+    plots.plt.close(fig)
+
+
+def test_common_paths_match_runs_csv(folder, result_set):
+    rows = list(csv.DictReader(open(folder / "runs.csv", encoding="utf-8")))
+    counts = {}
+    for row in rows:
+        counts[row["path"]] = counts.get(row["path"], 0) + 1
+    assert dict(result_set.aggregate.paths) == counts
+    summary = json.loads((folder / "summary.json").read_text())
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [(p["path"], p["runs"]) for p in summary["top_paths"]] == top
+
+
+def test_action_mix_counts_every_actor_once_a_day(result_set):
+    moves = result_set.aggregate.moves
+    assert moves.shape == (DAYS + 1, len(result_set.actors), len(MOVES))
+    assert (moves[1:].sum(axis=2) == RUNS).all()  # one move (or none) per actor, run, day
+    council = list(result_set.actors).index("UNSC")
+    # the schedule convenes the Council on day 1 in every run: an institutional act
+    assert moves[1, council, MOVES.index("institutional")] == RUNS
+
+
+# ------------------------------------------------------------------ report ----------------
+
+class Page(HTMLParser):
+    """Collects tags, checks that every opened element is closed in order."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.images, self.ids, self.text = [], [], set(), []
+        self.errors = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "img":
+            self.images.append(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    assert not page.errors and not page.stack, (page.errors, page.stack)
+    return page
+
+
+def test_report_is_self_contained_html_with_every_chart(folder):
+    page = parse(folder / "report.html")
+    assert {img["data-chart"] for img in page.images} == {c.name for c in plots.CHARTS}
+    for img in page.images:
+        assert img["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(img["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"scenario", "seed-events", "headline", "charts", "assumptions",
+            "reproduce"} <= page.ids
+    text = " ".join(" ".join(page.text).split())
+    assert text.count("How to read this:") == len(plots.CHARTS)
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=\"(?!data:|#)", html)  # nothing outside the file
+
+
+def test_report_shows_events_numbers_and_assumptions(folder, result_set):
+    text = " ".join(" ".join(parse(folder / "report.html").text).split())
+    for ev in result_set.events:
+        assert " ".join(ev["quote"].split()) in text
+    summary = json.loads((folder / "summary.json").read_text())
+    for name, o in summary["outcomes"].items():
+        assert f"{name} {o['runs']:,} {100 * o['probability']:.1f}%" in text
+    rows = {a["parameter"]: a for a in result_set.assumptions}
+    assert rows["actors.USA.resolve"]["value"] == 0.7
+    assert rows["actors.USA.resolve"]["source"].startswith("assumption: an openly declared")
+    assert rows["memory.decay"]["source"].startswith("assumption: received hostility")
+    assert rows["outcomes.war.casualties"]["source"].startswith("... or 1000 deaths")
+    for a in result_set.assumptions:
+        assert a["parameter"] in text
+
+
+def test_report_command_reproduces_the_runs(folder, tmp_path):
+    """The command printed in the report gives the same runs.csv, byte for byte."""
+    command = ResultSet.load(folder).command
+    args = shlex.split(command)
+    assert args[:2] == ["escsim", "run"]
+    proc = run_cli(*args[1:], "--out", tmp_path, "--quiet", check=0)
+    again = results_folder(proc)
+    assert (again / "runs.csv").read_bytes() == (folder / "runs.csv").read_bytes()
+    assert (again / "summary.json").read_bytes() == (folder / "summary.json").read_bytes()
+
+
+# ------------------------------------------------------------------ re-plotting -----------
+
+def test_plot_redraws_in_place(folder):
+    before = (folder / "runs.csv").read_bytes()
+    proc = run_cli("plot", folder, check=0)
+    assert proc.stdout.strip() == f"report: {folder / 'report.html'}"
+    parse(folder / "report.html")
+    assert (folder / "runs.csv").read_bytes() == before
+    assert not list(folder.glob(".replot*"))
+
+
+@pytest.mark.parametrize("scheme", [s for s in SCHEMES if s != "rivera"])
+def test_plot_under_another_scheme_equals_a_run_scored_that_way(folder, variant, scheme,
+                                                                 tmp_path):
+    """Scoring does not change behaviour, so re-scoring the rivera run must give exactly
+    the histograms and peaks of the same runs made with ``scoring: <scheme>``."""
+    proc = run_cli("plot", folder, "--scoring", scheme, check=0)
+    assert (folder / f"report-{scheme}.html").is_file()
+    for chart in plots.CHARTS:
+        assert (folder / f"charts-{scheme}" / f"{chart.name}.png").is_file()
+    assert f"report-{scheme}.html" in proc.stdout
+    rescored = ResultSet.load(folder).rescored(scheme)
+    fig = plots.fan_chart(rescored)
+    assert plots.SCHEME_LABELS[scheme] in fig.axes[0].get_ylabel()
+    plots.plt.close(fig)
+
+    other = variant(f"scoring: {scheme}\n")
+    proc = run_cli("run", other, "--runs", RUNS, "--seed", SEED, "--days", DAYS,
+                   "--out", tmp_path, "--workers", 1, "--quiet", check=0)
+    direct = ResultSet.load(results_folder(proc))
+    row = SCHEMES.index(scheme)
+    assert np.array_equal(direct.aggregate.index[row], rescored.aggregate.index[row])
+    ours = list(csv.DictReader(open(folder / "runs.csv", encoding="utf-8")))
+    theirs = list(csv.DictReader(open(results_folder(proc) / "runs.csv", encoding="utf-8")))
+    assert [r[f"peak_index_{scheme}"] for r in ours] == [r["peak_index"] for r in theirs]
+
+
+def test_plot_of_a_folder_that_is_not_one_is_a_clear_error(tmp_path):
+    proc = run_cli("plot", tmp_path, check=2)
+    assert "not a results folder" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("plot", tmp_path, "--scoring", "goldsten", check=2)
+    assert "invalid choice" in proc.stderr and "goldstein" in proc.stderr
+
+
+def test_cli_scheme_list_is_the_catalogues():
+    from sim import cli
+    assert cli.SCHEMES == SCHEMES
+
+
+# ------------------------------------------------------------------ survival curves -------
+
+def test_kaplan_meier_by_hand():
+    """Six subjects: events at days 1, 2, 2, 4; censored after day 3 and at day 5.
+
+    S(1) = 5/6; S(2) = 5/6 * 3/5 = 1/2; S(3) = 1/2 (the censoring on day 3 removes
+    one subject but no event); S(4) = 1/2 * (1 - 1/2) = 1/4; S(5) = 1/4.
+    """
+    events = np.array([0, 1, 2, 0, 1, 0])
+    censored = np.array([0, 0, 0, 1, 0, 1])
+    assert np.allclose(kaplan_meier(events, censored), [1, 5 / 6, 1 / 2, 1 / 2, 1 / 4, 1 / 4])
+
+
+def negative_binomial_survival(days: int, mean: float, threshold: int) -> np.ndarray:
+    """P(sum of t whole-number exponential draws < threshold) for t = 0..days.
+
+    floor(Exp(mean)) is geometric with P(K >= k) = q**k, q = exp(-1/mean); a sum
+    of t of them is negative binomial: P(S = s) = C(s+t-1, s) (1-q)**t q**s.
+    """
+    q = math.exp(-1 / mean)
+    out = [1.0]
+    for t in range(1, days + 1):
+        out.append(sum(math.comb(s + t - 1, s) * (1 - q) ** t * q ** s
+                       for s in range(threshold)))
+    return np.array(out)
+
+
+TOY = """\
+title: Toy - one strike a day, random deaths
+horizon_days: {days}
+exclude_events: [{events}]
+actors:
+  UNSC: null
+  VEN: {{inertia: 10, rationality: 100, reciprocity: 0, resolve: 0}}
+  RUS: {{inertia: 10, rationality: 100, reciprocity: 0, resolve: 0}}
+schedule:
+{schedule}
+outcomes:
+  war: {{min_level: 7, casualties: 40}}
+"""
+
+
+def test_a_toy_scenario_gives_the_known_survival_curve(variant, tmp_path):
+    """USA is made to strike every day (4 deaths on average, whole numbers); no one else
+    moves. War (40 deaths) is crossed when the sum of the draws reaches 40, so the
+    chance of no war by day t is a negative-binomial probability, known exactly."""
+    from sim.scenario import load_scenario
+    runs, days = 4000, 25
+    base = load_scenario(BASELINE)
+    schedule = "\n".join(f"  - {{day: {d}, actor: USA, action: strike_suspected_traffickers, "
+                         f"target: VEN}}" for d in range(1, days + 1))
+    toy = variant(TOY.format(events=", ".join(ev.id for ev in base.events),
+                             schedule=schedule, days=days))
+    proc = run_cli("run", toy, "--runs", runs, "--seed", 11, "--out", tmp_path, "--quiet",
+                   check=0)
+    rs = ResultSet.load(results_folder(proc))
+    # the premise: nobody but the scheduled USA strikes ever moves
+    hold = rs.aggregate.moves[1:, :, MOVES.index("hold")]
+    ids = list(rs.actors)
+    assert (hold[:, ids.index("VEN")] == runs).all() and (hold[:, ids.index("RUS")] == runs).all()
+    war = rs.aggregate.crossing_curves()[THRESHOLDS.index("war")]
+    expected = 1 - negative_binomial_survival(days, 4.0, 40)
+    tolerance = 4 * np.sqrt(expected * (1 - expected) / runs) + 1e-12
+    assert (np.abs(war - expected) <= tolerance).all(), np.c_[war, expected, tolerance]
+    assert expected[4] < 0.01 and expected[days] > 0.97  # the curve really rises in between
