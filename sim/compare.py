@@ -6,12 +6,15 @@ scenarios agree: differences between them are then due to the scenarios,
 not to luck, and paired intervals are much narrower than unpaired ones.
 
 Per outcome the comparison reports each scenario's probability and the
-difference from the first scenario (the baseline) with a 95% interval from
-the paired per-run differences (mean of d = [B ends in it] - [A ends in it]
-plus or minus 1.96 standard errors; the runs are independent, so this is the
-usual large-sample interval for a paired proportion difference). The
-robustness table ranks the scenarios by their mean peak escalation index
-under every scoring scheme and says whether the ranking holds under all of them.
+difference from the first scenario (the baseline) with a 95% interval for a
+difference of paired proportions: Newcombe's (1998) method 10, which squares
+and adds the two Wilson intervals with a correction for the correlation of
+the pairs. Unlike the plain Wald interval it stays honest for rare outcomes:
+no discordant pair among 1,000 runs does not mean a difference of exactly
+zero. For the mean peak index (a continuous quantity) the interval is the
+mean paired difference plus or minus 1.96 standard errors. The robustness
+table ranks the scenarios by their mean peak escalation index under every
+scoring scheme and says whether the ranking holds under all of them.
 
 All sums are over integers (indicators, and indices written with four
 decimals), so the numbers are exact and do not depend on workers or chunks.
@@ -86,6 +89,49 @@ class Paired:
                                                                 strict=True)]
 
 
+def newcombe_paired(both: int, first_only: int, second_only: int, neither: int,
+                    z: float = Z95) -> tuple[float, float]:
+    """Interval for p1 - p2 from a paired 2x2 table (Newcombe 1998, method 10).
+
+    ``first_only`` counts the pairs where only the first member has the
+    outcome, ``second_only`` those where only the second has it. The product
+    correlation of the table enters with Newcombe's adjustment (AD - BC is
+    reduced by N/2 when positive, and only then), which keeps the interval
+    from collapsing when the pairs agree.
+    """
+    n = both + first_only + second_only + neither
+    x1, x2 = both + first_only, both + second_only
+    p1, p2 = x1 / n, x2 / n
+    l1, u1 = wilson_interval(x1, n, z)
+    l2, u2 = wilson_interval(x2, n, z)
+    cross = both * neither - first_only * second_only
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
+    margins = x1 * (n - x1) * x2 * (n - x2)
+    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
+    lower = p1 - p2 - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                    + (u2 - p2) ** 2))
+    upper = p1 - p2 + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+                                    + (p2 - l2) ** 2))
+    return max(-1.0, lower), min(1.0, upper)
+
+
+def proportion_differences(paired: Paired, n: int) -> list[dict]:
+    """Each scenario's outcome probability minus the baseline's, with Newcombe's interval.
+
+    The 2x2 table of (scenario, baseline) follows from the running sums: the
+    differences d are +1 where only the scenario has the outcome and -1 where
+    only the baseline has it, so sum(d) and sum(d^2) give both discordant counts.
+    """
+    out = []
+    for k in range(len(paired.sum)):
+        only_this = (paired.diff_sq[k] + paired.diff[k]) // 2
+        only_base = (paired.diff_sq[k] - paired.diff[k]) // 2
+        both = paired.sum[0] - only_base
+        lo, hi = newcombe_paired(both, only_this, only_base, n - both - only_this - only_base)
+        out.append({"mean": round(paired.diff[k] / n, 6), "ci95": [round(lo, 6), round(hi, 6)]})
+    return out
+
+
 def paired_statistics(run_files: list[Path]) -> dict:
     """Read every scenario's runs.csv in step (run K beside run K) and compare them."""
     k = len(run_files)
@@ -110,7 +156,8 @@ def paired_statistics(run_files: list[Path]) -> dict:
     return {
         "runs": n,
         "outcomes": {o: {"probability": [round(m["mean"], 6) for m in p.means(n)],
-                         "difference": p.differences(n)} for o, p in outcome.items()},
+                         "difference": proportion_differences(p, n)}
+                     for o, p in outcome.items()},
         "peak_index": {s: {"mean": p.means(n, SCALE), "difference": p.differences(n, SCALE)}
                        for s, p in peak.items()},
     }

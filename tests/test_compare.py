@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from sim.catalogue import SCHEMES
-from sim.compare import COMPARE_CHARTS
+from sim.compare import COMPARE_CHARTS, newcombe_paired
+from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES
 from tests.conftest import BASELINE, ROOT, SCENARIOS, run_cli
 from tests.test_charts import parse
@@ -48,13 +49,21 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(self_compare):
     for o in OUTCOMES:
         a, b = cmp["outcomes"][o]["probability"]
         assert a == b
-        assert cmp["outcomes"][o]["difference"][1] == {"mean": 0.0, "ci95": [0.0, 0.0]}
+        diff = cmp["outcomes"][o]["difference"][1]
+        assert diff["mean"] == 0.0
+        lo, hi = diff["ci95"]
+        assert lo <= 0 <= hi
+        # identical runs are perfectly correlated: never wider than the interval for
+        # two independent samples (Newcombe's square-and-add of the Wilson intervals)
+        wl, wu = wilson_interval(round(a * RUNS), RUNS)
+        unpaired = np.hypot(a - wl, wu - a)
+        assert -lo <= unpaired + 1e-6 and hi <= unpaired + 1e-6
     for s in SCHEMES:
         assert cmp["peak_index"][s]["difference"][1] == {"mean": 0.0, "ci95": [0.0, 0.0]}
     assert cmp["robustness"]["ranking_holds"]
     first, second = (folder / name / "runs.csv" for name in cmp["folders"])
     assert first.read_bytes() == second.read_bytes()
-    assert stdout.count("+0.0 points, 95% CI [+0.0, +0.0]") == len(OUTCOMES)
+    assert stdout.count("caribbean-2025 #2 - caribbean-2025 #1: +0.0 points") == len(OUTCOMES)
 
 
 def test_compare_runs_are_the_runs_of_escsim_run(policy_compare, tmp_path):
@@ -76,17 +85,21 @@ def test_paired_differences_match_an_independent_computation(policy_compare):
     cmp = json.loads((policy_compare / "comparison.json").read_text())
     a, b = (read_runs(policy_compare / name / "runs.csv") for name in cmp["folders"])
     for o in OUTCOMES:
-        d = np.array([(rb["outcome"] == o) - (ra["outcome"] == o)
-                      for ra, rb in zip(a, b, strict=True)])
-        half = 1.959963984540054 * d.std(ddof=1) / np.sqrt(len(d))
+        base = np.array([r["outcome"] == o for r in a])
+        other = np.array([r["outcome"] == o for r in b])
+        table = [int((other & base).sum()), int((other & ~base).sum()),
+                 int((~other & base).sum()), int((~other & ~base).sum())]
         got = cmp["outcomes"][o]["difference"][1]
-        assert got["mean"] == pytest.approx(d.mean(), abs=1e-6)
-        assert got["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-6)
+        assert got["mean"] == pytest.approx(other.mean() - base.mean(), abs=1e-6)
+        assert got["ci95"] == pytest.approx(list(newcombe_paired(*table)), abs=1e-6)
+        assert got["ci95"][0] <= got["mean"] <= got["ci95"][1]
     for s in SCHEMES:
         d = np.array([float(rb[f"peak_index_{s}"]) - float(ra[f"peak_index_{s}"])
                       for ra, rb in zip(a, b, strict=True)])
-        assert cmp["peak_index"][s]["difference"][1]["mean"] == pytest.approx(d.mean(),
-                                                                              abs=1e-6)
+        half = 1.959963984540054 * d.std(ddof=1) / np.sqrt(len(d))
+        got = cmp["peak_index"][s]["difference"][1]
+        assert got["mean"] == pytest.approx(d.mean(), abs=1e-6)
+        assert got["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-5)
 
 
 def test_common_random_numbers_narrow_the_interval(policy_compare):
@@ -148,3 +161,39 @@ def test_compare_reports_every_bad_file_and_writes_nothing(tmp_path, variant):
     assert "worse.yaml" in proc.stderr and "memory.decay" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not any(tmp_path.glob("compare*"))
+
+
+# ------------------------------------------------------------------ the interval ----------
+
+def test_newcombe_interval_covers_the_true_difference_95_percent_of_the_time():
+    """Paired binary data with known marginals and correlation, 4,000 replications of
+    300 pairs: the interval holds the true difference in 95% +/- 3 binomial SEs."""
+    rng = np.random.default_rng(2024)
+    reps, n = 4000, 300
+    # joint probabilities of (first, second): both, first only, second only, neither
+    joint = np.array([0.06, 0.05, 0.02, 0.87])
+    truth = (joint[0] + joint[1]) - (joint[0] + joint[2])
+    tables = rng.multinomial(n, joint, size=reps)
+    hits = 0
+    for both, first, second, neither in tables:
+        lo, hi = newcombe_paired(int(both), int(first), int(second), int(neither))
+        hits += lo <= truth <= hi
+    coverage = hits / reps
+    tolerance = 3 * np.sqrt(0.95 * 0.05 / reps)
+    assert abs(coverage - 0.95) <= tolerance, coverage
+
+
+def test_newcombe_interval_is_honest_when_no_pair_disagrees():
+    """No discordant pair in 1,000 runs of a rare outcome: the difference is 0, but a
+    Wald interval would claim [0, 0]; the rule of three says ~0.3% is still possible."""
+    lo, hi = newcombe_paired(1, 0, 0, 999)
+    assert lo < 0 < hi and hi > 0.001
+    lo2, hi2 = newcombe_paired(1, 0, 0, 999)
+    assert (lo2, hi2) == (lo, hi)
+
+
+def test_newcombe_interval_is_antisymmetric_and_within_bounds():
+    lo, hi = newcombe_paired(30, 12, 3, 55)
+    rlo, rhi = newcombe_paired(30, 3, 12, 55)
+    assert (rlo, rhi) == pytest.approx((-hi, -lo))
+    assert -1 <= lo < 9 / 100 < hi <= 1
