@@ -39,11 +39,15 @@ def test_usage_examples_run(line, tmp_path):
     args = []
     for word in shlex.split(line)[1:]:
         args.extend(sorted(glob.glob(str(ROOT / word))) if "*" in word else [word])
-    if args[0] == "run":
+    if args[0] in ("run", "compare"):
         if "--out" in args:
             args[args.index("--out") + 1] = str(tmp_path)
         else:
             args += ["--out", str(tmp_path)]
+    if args[0] == "plot":  # the example names a folder of an earlier run: make one
+        made = run_cli("run", ROOT / "scenarios" / "caribbean-2025.yaml", "--runs", 50,
+                       "--days", 10, "--out", tmp_path, "--quiet", check=0)
+        args[1] = re.search(r"^results: (.+)$", made.stdout, re.M).group(1)
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
 
