@@ -141,8 +141,8 @@ before the article (day 0).</p>
 <section id="headline">
 <h2>Headline numbers</h2>
 <p>Share of the {rs.runs:,} runs ending in each outcome after {rs.days} days, with 95%
-Wilson intervals: the range that would contain the true probability of this model in 95 of
-100 repetitions.</p>
+Wilson intervals (intervals computed this way hold the model's true probability in about 95
+of 100 repeated ensembles).</p>
 {table(["outcome", "runs", "probability", "95% interval"], headline_rows(rs), {1, 2, 3})}
 {table(["threshold", "crossed when", "crossed by the horizon", "median first day"],
        threshold_rows(rs, summary), {2, 3})}
