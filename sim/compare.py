@@ -73,7 +73,8 @@ class Paired:
     @staticmethod
     def _mean_ci(total: int, total_sq: int, n: int, scale: float) -> dict:
         mean = total / n
-        var = max(total_sq - total * total / n, 0) / (n - 1) if n > 1 else 0.0
+        # sample variance from exact integer sums (no cancellation)
+        var = (n * total_sq - total * total) / (n * (n - 1)) if n > 1 else 0.0
         half = Z95 * math.sqrt(var / n)
         return {"mean": round(mean / scale, 6),
                 "ci95": [round((mean - half) / scale, 6), round((mean + half) / scale, 6)]}
