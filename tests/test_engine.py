@@ -45,6 +45,16 @@ def test_chunks_and_workers_do_not_change_results(baseline, reference):
         assert np.array_equal(ens2.trajectories[run].levels, path.levels)
 
 
+def test_model_batches_inside_a_chunk_do_not_change_results(baseline, reference, monkeypatch):
+    rows, ens = reference
+    monkeypatch.setattr(engine, "MODEL_BATCH", 37)
+    rows2, ens2 = collect(baseline, runs=900, seed=3, chunk_size=900, keep=12)
+    assert rows2 == rows
+    for name in ("outcomes", "first", "index", "levels", "moves"):
+        assert np.array_equal(getattr(ens2.aggregate, name), getattr(ens.aggregate, name))
+    assert ens2.aggregate.paths == ens.aggregate.paths
+
+
 def test_engine_rows_are_the_models_runs(baseline, reference):
     """The streamed rows and kept paths are exactly the in-memory simulation's."""
     rows, ens = reference
