@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import decision
+from sim import decision, kernels
 
 HOLD = -1
 NO_TARGET = -1
@@ -87,6 +87,7 @@ class _Actor(mesa.Agent):
         need_mil = [0.0] + [cat.actions[a].requires.capability.get("military", 0.0)
                             for a in actions[1:]]
         self.need_military = np.array(need_mil)
+        self._tables = None  # the compiled kernel's view of req and flags, made on first use
 
     def _targets(self, target_kind: str):
         m = self.model
@@ -149,16 +150,39 @@ class _Actor(mesa.Agent):
             a, j = forced
             m.choices[self.index] = (np.full(m.n_runs, a), np.full(m.n_runs, j))
             return
-        utility = self.utility() - self.params.inertia * (self.cand_action != HOLD)
-        k = decision.choose(utility, self.feasible(), self.params.rationality,
-                            m.uniform(self.index, 0))
+        k = self.choose(m.uniform(self.index, 0))
         m.choices[self.index] = (self.cand_action[k], self.cand_target[k])
+
+    def choose(self, uniform: np.ndarray) -> np.ndarray:
+        """Index of today's candidate in every run: the logit rule over feasible ones."""
+        utility = self.utility() - self.params.inertia * (self.cand_action != HOLD)
+        return decision.choose(utility, self.feasible(), self.params.rationality, uniform)
 
 
 class StateAgent(_Actor):
     """A state: reciprocates, pursues its aims, weighs costs, risk and audience costs."""
 
     kind = "state"
+
+    def choose(self, uniform: np.ndarray) -> np.ndarray:
+        """The logit choice; compiled (bit-identical) when :mod:`sim.kernels` is enabled."""
+        if not kernels.enabled():
+            return super().choose(uniform)
+        m, p, i = self.model, self.params, self.index
+        real = self.cand_target >= 0
+        to_state = real & m.is_state[self.safe_target]
+        if self._tables is None:
+            self._tables = kernels.candidate_tables(self.req, self.flags)
+        req, flags = self._tables
+        return kernels.state_choice(
+            i, self.cand_action, self.cand_target, self.safe_target, self.tone, self.host,
+            self.coop, self.rung / 7.0, self.rung, req, flags, self.need_military, to_state,
+            real & ~m.is_state[self.safe_target], real, self.m_pressure.astype(float),
+            self.m_commit.astype(float), m.commitment, m.is_state, p.reciprocity, p.resolve,
+            p.risk_aversion, p.audience_cost, p.inertia, p.rationality, m.hostility,
+            m.cooperation, m.military, m.view_pair, m.view_pressed, m.view_pressing, m.level,
+            m.threat_until, m.assets, m.casualties, self._institutional_pressure(),
+            m.meeting_day, m.session_until, m.voted_this_session, m.day, uniform)
 
     def utility(self) -> np.ndarray:
         """Utility of every candidate in every run, shape (runs, candidates)."""
