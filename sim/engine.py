@@ -59,16 +59,19 @@ def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]]) -> str:
 
 def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
     """runs.csv lines for a batch summary (fixed formats: byte-stable output)."""
-    out = []
-    for n in range(len(summary["run"])):
-        first = ["" if d < 0 else str(int(d)) for d in summary["first"][n]]
-        peaks = [str(int(summary["peak"][n, i, j])) for i, j in pairs]
-        out.append(",".join([
-            str(int(summary["run"][n])), OUTCOMES[summary["outcome"][n]], *first, *peaks,
-            str(int(summary["casualties"][n])), f"{summary['peak_index'][n]:.4f}",
-            f"{summary['final_index'][n]:.4f}",
-            *(f"{v:.4f}" for v in summary["peak_by_scheme"][n]), summary["path"][n]]) + "\n")
-    return "".join(out)
+    n_first, n_schemes = summary["first"].shape[1], summary["peak_by_scheme"].shape[1]
+    line = ",".join(["%d", "%s"] + ["%s"] * n_first + ["%d"] * len(pairs)
+                    + ["%d", "%.4f", "%.4f"] + ["%.4f"] * n_schemes + ["%s"]) + "\n"
+    pi, pj = [i for i, _ in pairs], [j for _, j in pairs]
+    firsts = [["" if d < 0 else str(d) for d in row] for row in summary["first"].tolist()]
+    columns = zip(summary["run"].tolist(), summary["outcome"].tolist(), firsts,
+                  summary["peak"][:, pi, pj].tolist(), summary["casualties"].tolist(),
+                  summary["peak_index"].tolist(), summary["final_index"].tolist(),
+                  summary["peak_by_scheme"].tolist(), summary["path"], strict=True)
+    return "".join(line % (run, OUTCOMES[outcome], *first, *peaks, casualties, peak, final,
+                           *by_scheme, path)
+                   for run, outcome, first, peaks, casualties, peak, final, by_scheme, path
+                   in columns)
 
 
 def new_aggregate(model: EscalationModel) -> Aggregate:
