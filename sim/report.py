@@ -97,6 +97,18 @@ def event_rows(rs) -> list[list]:
              "</blockquote>", esc(ev["cameo"])] for ev in rs.events]
 
 
+def schedule_section(rs) -> str:
+    """Moves the scenario imposes on given days, if any."""
+    if not rs.schedule:
+        return ""
+    rows = [[str(ev["day"]), esc(ev["actor"]), esc(ev["action"]), esc(ev["target"] or "\u2013"),
+             f"<blockquote>\u201c{esc(ev['quote'])}\u201d</blockquote>" if ev["quote"] else ""]
+            for ev in rs.schedule]
+    return ("<p>Scheduled moves: in every run these actors make these moves on these days, "
+            "whatever they would choose.</p>\n"
+            + table(["day", "actor", "action", "target", "source"], rows, {0}))
+
+
 def write(rs, summary: dict, charts: dict[str, Path], path: Path):
     """Write the report of ``rs`` to ``path``, inlining the PNG ``charts``."""
     figures = []
@@ -137,6 +149,7 @@ def write(rs, summary: dict, charts: dict[str, Path], path: Path):
 <p>Coded from the source article; every quote appears in it verbatim. Negative days are
 before the article (day 0).</p>
 {table(["day", "actor", "action", "target", "quote", "CAMEO"], event_rows(rs), {0})}
+{schedule_section(rs)}
 </section>
 <section id="headline">
 <h2>Headline numbers</h2>

@@ -43,6 +43,7 @@ class ResultSet:
     levels: dict[int, str]  # ladder rung -> description
     thresholds: dict[str, str]  # threshold -> plain-language definition
     events: list[dict]  # seed events with quotes
+    schedule: list[dict]  # moves the scenario imposes on given days
     assumptions: list[dict]  # parameter, value, source
     command: str
     aggregate: Aggregate
@@ -88,20 +89,24 @@ class ResultSet:
                    "action": catalogue[ev.action].name, "cameo": ev.cameo,
                    "quote": ev.quote, "count": ev.count}
                   for ev in sorted(scen.events, key=lambda e: e.day)]
+        schedule = [{"day": ev.day, "actor": ev.actor, "target": ev.target,
+                     "action": catalogue[ev.action].name, "quote": ev.quote or ev.note or ""}
+                    for ev in spec.schedule]
         return cls(
             name=scen.name, title=spec.title, description=(spec.description or "").strip(),
             seed=ensemble.seed, days=ensemble.days, scheme=spec.scoring,
             run_scheme=spec.scoring, start_date=spec.start_date.isoformat(),
             actors={a: spec.actors[a].name for a in ids},
             pairs=[f"{ids[i]}-{ids[j]}" for i, j in state_pairs(scen)],
-            levels=dict(catalogue.levels), thresholds=thresholds, events=events,
+            levels=dict(catalogue.levels), thresholds=thresholds, events=events, schedule=schedule,
             assumptions=assumptions(scen), command=command,
             aggregate=ensemble.aggregate, trajectories=dict(ensemble.trajectories))
 
     # ---------------------------------------------------------------- files ---------
 
     CONTEXT = ("name", "title", "description", "seed", "days", "run_scheme", "start_date",
-               "actors", "pairs", "levels", "thresholds", "events", "assumptions", "command")
+               "actors", "pairs", "levels", "thresholds", "events", "schedule", "assumptions",
+               "command")
 
     def save(self, folder: Path):
         """Write ``scenario.json``, ``aggregate.npz`` and ``trajectories.csv`` into ``folder``."""

@@ -193,6 +193,8 @@ def test_report_shows_events_numbers_and_assumptions(folder, result_set):
     text = " ".join(" ".join(parse(folder / "report.html").text).split())
     for ev in result_set.events:
         assert " ".join(ev["quote"].split()) in text
+    assert result_set.schedule[0]["day"] == 1
+    assert "The meeting is expected to take place on Tuesday" in text
     summary = json.loads((folder / "summary.json").read_text())
     for name, o in summary["outcomes"].items():
         assert f"{name} {o['runs']:,} {100 * o['probability']:.1f}%" in text
