@@ -100,10 +100,10 @@ def model_batch() -> int:
     Any size gives the same results. With the numpy decision step about 2,000
     keeps its (runs x candidates) arrays in the processor's caches (measured:
     940 runs/s per process at 2,000, 660 at 10,000); the compiled step has no
-    such arrays, and 10,000 spreads numpy's per-call costs over more runs
-    (2,900 runs/s at 10,000, 2,550 at 2,000).
+    such arrays, and a larger batch spreads numpy's per-call costs over more
+    runs (3,500 runs/s at 5,000, 3,350 at 2,000, 3,200 at 10,000).
     """
-    return 10_000 if kernels.enabled() else 2_000
+    return 5_000 if kernels.enabled() else 2_000
 
 
 def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
