@@ -320,17 +320,19 @@ def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path
     from sim.plots import SCHEME_LABELS
     from sim.report import CSS, data_uri, esc, pct, table
     names = cmp["scenarios"]
-    others = range(1, len(names))
     rows = []
     for o in OUTCOMES:
-        row = [esc(o)] + [pct(p) for p in cmp["outcomes"][o]["probability"]]
-        for k in others:
-            d = cmp["outcomes"][o]["difference"][k]
-            lo, hi = d["ci95"]
-            row.append(f"{100 * d['mean']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
-        rows.append(row)
-    headers = ["outcome", *names, *(f"{names[k]} \u2212 {names[0]} (points, 95% CI)"
-                                    for k in others)]
+        for k, name in enumerate(names):
+            p = cmp["outcomes"][o]["probability"][k]
+            if k == 0:
+                change = "(baseline)"
+            else:
+                d = cmp["outcomes"][o]["difference"][k]
+                lo, hi = d["ci95"]
+                change = f"{100 * d['mean']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+            rows.append([esc(o) if k == 0 else "", esc(name), pct(p), change])
+    headers = ["outcome", "scenario", "probability",
+               f"difference from {names[0]}, points (95% interval)"]
     robust = []
     for s in SCHEMES:
         r = cmp["robustness"]["by_scheme"][s]
@@ -374,7 +376,7 @@ common random numbers (run K of every scenario draws the same random numbers).</
 <h2>Outcomes</h2>
 <p>Probability of each outcome, and the difference from <strong>{esc(names[0])}</strong> in
 percentage points with its 95% interval from the paired runs.</p>
-{table(headers, rows, set(range(1, len(headers))))}
+{table(headers, rows, {2, 3})}
 </section>
 <section id="charts">
 <h2>Charts</h2>

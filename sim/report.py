@@ -25,7 +25,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 .meta { color: #555; font-size: .9rem; }
 table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; overflow-wrap: anywhere; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 1.2rem 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }

@@ -19,6 +19,7 @@ from tests.conftest import BASELINE, ROOT, SCENARIOS, run_cli
 pytestmark = pytest.mark.slow
 
 STRONG = next(p for p in SCENARIOS if p.name == "caribbean-2025-strong-russia.yaml")
+CALM = next(p for p in SCENARIOS if p.name == "caribbean-2025-no-airstrikes.yaml")
 
 
 def chromium_path() -> str:
@@ -43,7 +44,7 @@ def folders(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
     run = run_cli("run", BASELINE, "--runs", 200, "--days", 30, "--seed", 3, "--out", out,
                   "--quiet", check=0)
-    cmp = run_cli("compare", BASELINE, STRONG, "--runs", 200, "--days", 30, "--seed", 3,
+    cmp = run_cli("compare", BASELINE, STRONG, CALM, "--runs", 200, "--days", 30, "--seed", 3,
                   "--out", out, "--quiet", check=0)
     find = lambda proc: ROOT / re.search(r"^results: (.+)$", proc.stdout, re.M).group(1)  # noqa: E731
     return {"report": find(run) / "report.html", "compare": find(cmp) / "compare.html"}
@@ -88,5 +89,5 @@ def test_printing_to_pdf_gives_a_readable_document(browser, folders, which, tmp_
                        "Assumptions", "escsim run"):
             assert needle in text, needle
     else:
-        for needle in ("Comparison of 2 scenarios", "Robustness", "escsim compare"):
+        for needle in ("Comparison of 3 scenarios", "Robustness", "escsim compare"):
             assert needle in text, needle
