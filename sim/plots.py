@@ -131,7 +131,8 @@ def pair_levels(rs, samples: int = 3) -> Figure:
         ax.grid(alpha=0.25)
         if p % cols == 0:
             ax.set_ylabel("escalation rung (0-7)", fontsize=8)
-        if p >= n - cols:
+        if p >= n - cols:  # nothing below this panel: it carries the day axis
+            ax.tick_params(labelbottom=True)
             ax.set_xlabel("days after the article", fontsize=8)
     axes.flat[0].legend(loc="upper right", fontsize=6, frameon=False)
     fig.suptitle("Who escalates against whom? Escalation rung of each pair of states",
@@ -230,7 +231,8 @@ def action_mix(rs) -> Figure:
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         if a % cols == 0:
             ax.set_ylabel("share of runs", fontsize=8)
-        if a >= n - cols:
+        if a >= n - cols:  # nothing below this panel: it carries the day axis
+            ax.tick_params(labelbottom=True)
             ax.set_xlabel("days after the article", fontsize=8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=7, frameon=False,

@@ -332,3 +332,24 @@ def test_a_toy_scenario_gives_the_known_survival_curve(variant, tmp_path):
     tolerance = 4 * np.sqrt(expected * (1 - expected) / runs) + 1e-12
     assert (np.abs(war - expected) <= tolerance).all(), np.c_[war, expected, tolerance]
     assert expected[4] < 0.01 and expected[days] > 0.97  # the curve really rises in between
+
+
+def test_every_panel_column_keeps_its_day_axis(tmp_path):
+    """With five actors the last row has one panel: the panel above the empty slot
+    must still show the day numbers (shared axes hide them on upper rows)."""
+    from tests.conftest import SCENARIOS
+    china = next(p for p in SCENARIOS if p.name == "caribbean-2025-china.yaml")
+    proc = run_cli("run", china, "--runs", 50, "--days", 10, "--out", tmp_path, "--quiet",
+                   check=0)
+    rs = ResultSet.load(results_folder(proc))
+    for draw in (plots.action_mix, plots.pair_levels):
+        fig = draw(rs)
+        fig.canvas.draw()
+        visible = [ax for ax in fig.axes if ax.get_visible()]
+        for ax in visible:
+            box = ax.get_position()
+            below = [o for o in visible if o is not ax and o.get_position().y1 < box.y0
+                     and abs(o.get_position().x0 - box.x0) < 1e-6]
+            labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+            assert bool(labels) == (not below), (draw.__name__, ax.get_title())
+        plots.plt.close(fig)
