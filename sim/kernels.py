@@ -193,6 +193,46 @@ def _state_choice(i, cand_action, cand_target, safe_target, tone, host, coop, ru
     return out
 
 
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
+def _uniforms(run_keys, counter):
+    """sim.rng.RunStreams.uniform for one (day, slot) counter, one run at a time."""
+    out = np.empty(run_keys.shape[0])
+    for r in range(run_keys.shape[0]):
+        x = run_keys[r] ^ counter
+        for _ in range(2):
+            x = x ^ (x >> _S30)
+            x = x * _M1
+            x = x ^ (x >> _S27)
+            x = x * _M2
+            x = x ^ (x >> _S31)
+            if _ == 0:
+                x = x + _GOLDEN
+        out[r] = np.float64(x >> _S11) * (1.0 / 9007199254740992.0)
+    return out
+
+
+def _bin_counts(values, edges, counts):
+    """Add the histogram of ``values`` over ``edges`` to ``counts``.
+
+    A value falls in the bin before the first edge above it, clipped to the
+    bins: numpy's ``searchsorted(side="right") - 1``, as Aggregate.observe_day does.
+    """
+    bins = counts.shape[0]
+    for v in values:
+        lo, hi = 0, edges.shape[0]
+        while lo < hi:  # first edge > v
+            mid = (lo + hi) // 2
+            if v < edges[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        counts[min(max(lo - 1, 0), bins - 1)] += 1
+
+
 def candidate_tables(req: dict, flags: dict) -> tuple[np.ndarray, np.ndarray]:
     """An agent's requirements as the kernel reads them: levels (-1: none), flag bits."""
     levels = np.stack([np.nan_to_num(req[name], nan=-1.0) for name in REQUIREMENTS], axis=1)
@@ -202,5 +242,10 @@ def candidate_tables(req: dict, flags: dict) -> tuple[np.ndarray, np.ndarray]:
     return levels, bits
 
 
-state_choice = (njit(cache=True, nogil=True, error_model="numpy")(_state_choice)
-                if njit is not None else None)
+def _compile(fn):
+    return njit(cache=True, nogil=True, error_model="numpy")(fn) if njit is not None else None
+
+
+state_choice = _compile(_state_choice)
+uniforms = _compile(_uniforms)
+bin_counts = _compile(_bin_counts)

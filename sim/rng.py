@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _DAY = np.uint64(0xD1B54A32D192ED03)
 _SLOT = np.uint64(0x8CB92BA72F3D8DD7)
@@ -45,5 +47,7 @@ class RunStreams:
         """One uniform float in [0, 1) per run, for ``day`` and ``slot``."""
         counter = np.array([day & 0xFFFFFFFF], dtype=np.uint64) * _DAY
         counter = counter ^ (np.array([slot], dtype=np.uint64) * _SLOT)
+        if kernels.enabled():  # the same integer arithmetic, compiled
+            return kernels.uniforms(self._run_keys, counter[0])
         bits = _mix(_mix(self._run_keys ^ counter) + _GOLDEN)
         return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT

@@ -71,3 +71,23 @@ def test_compiled_choices_equal_numpy_in_unusual_states(monkeypatch, baseline):
         assert len(np.unique(reference)) > 10  # many different candidates were chosen
         checked += 1
     assert checked == 3
+
+
+def test_compiled_random_numbers_are_the_numpy_ones(monkeypatch):
+    from sim.rng import RunStreams
+    streams = RunStreams(2**63 - 5, np.arange(0, 50_000) * 7919 + 11)
+    for day, slot in [(0, 0), (1, 5), (59, 130), (2**31 + 3, 2**20)]:
+        monkeypatch.setenv("ESCSIM_KERNEL", "numba")
+        fast = streams.uniform(day, slot)
+        monkeypatch.setenv("ESCSIM_KERNEL", "numpy")
+        assert np.array_equal(fast, streams.uniform(day, slot))
+
+
+def test_compiled_histogram_counts_are_numpys():
+    edges = np.sinh(np.linspace(np.arcsinh(-50.0), np.arcsinh(300.0), 4001))
+    values = np.concatenate([np.random.default_rng(1).normal(10, 30, 20_000), edges,
+                             [-1e9, 1e9], np.nextafter(edges, np.inf)])
+    counts = np.zeros(4000, dtype=np.int64)
+    kernels.bin_counts(values, edges, counts)
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, 3999)
+    assert np.array_equal(counts, np.bincount(bins, minlength=4000))
