@@ -7,6 +7,7 @@ with exit status 2 and no traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -161,32 +162,39 @@ def cmd_validate(args) -> int:
     return status
 
 
-def cmd_run(args) -> int:
-    """Run the ensemble, write the results folder, print the headline table."""
-    from sim import results as res
+@contextlib.contextmanager
+def _working(args, runs: int):
+    """The backend and progress display of a run; on any interruption workers stop at once."""
     from sim.backends import make_backend
-    from sim.montecarlo import check_resources
     from sim.progress import Progress
-    from sim.scenario import load_scenario
-    scenario = load_scenario(args.file)
-    runs = args.runs or scenario.spec.montecarlo.runs
-    days = args.days or scenario.spec.horizon_days
-    check_resources(args.max_runs if args.until_ci else runs, days,
-                    len(scenario.spec.actors), args.out, keep=args.keep_trajectories)
     backend = make_backend(args.backend, args.workers, args.scheduler)
     progress = Progress(runs, quiet=args.quiet)
     try:
-        folder, ensemble = res.run_to_folder(
-            scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=args.seed,
-            days=days, backend=backend, chunk_size=args.chunk_size,
-            keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
-            max_runs=args.max_runs if args.until_ci else None)
+        yield backend, progress
     except BaseException:
         progress.close()
         backend.close(abort=True)
         raise
     progress.close()
     backend.close()
+
+
+def cmd_run(args) -> int:
+    """Run the ensemble, write the results folder, print the headline table."""
+    from sim import results as res
+    from sim.montecarlo import check_resources
+    from sim.scenario import load_scenario
+    scenario = load_scenario(args.file)
+    runs = args.runs or scenario.spec.montecarlo.runs
+    days = args.days or scenario.spec.horizon_days
+    check_resources(args.max_runs if args.until_ci else runs, days,
+                    len(scenario.spec.actors), args.out, keep=args.keep_trajectories)
+    with _working(args, runs) as (backend, progress):
+        folder, ensemble = res.run_to_folder(
+            scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=args.seed,
+            days=days, backend=backend, chunk_size=args.chunk_size,
+            keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
+            max_runs=args.max_runs if args.until_ci else None)
     summary = res.summary(ensemble)
     print(f"{scenario.name}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
           f"seed {ensemble.seed}")
@@ -207,25 +215,15 @@ def cmd_compare(args) -> int:
     import json
 
     from sim import compare
-    from sim.backends import make_backend
     from sim.montecarlo import check_resources
-    from sim.progress import Progress
     scenarios = compare.load_all(args.files)
     first = scenarios[0]
     runs = args.runs or first.spec.montecarlo.runs
     days = args.days or first.spec.horizon_days
     check_resources(runs * len(args.files), days, len(first.spec.actors), args.out)
-    backend = make_backend(args.backend, args.workers, args.scheduler)
-    progress = Progress(runs * len(args.files), quiet=args.quiet)
-    try:
+    with _working(args, runs * len(args.files)) as (backend, progress):
         folder = compare.run(scenarios, args.out, runs=runs, seed=args.seed, days=days,
                              backend=backend, chunk_size=args.chunk_size, progress=progress)
-    except BaseException:
-        progress.close()
-        backend.close(abort=True)
-        raise
-    progress.close()
-    backend.close()
     cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
     names = cmp["scenarios"]
     print(f"{len(names)} scenarios x {cmp['runs']:,} runs x {cmp['days']} days, "
