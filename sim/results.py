@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__, engine
-from sim.montecarlo import Ensemble, run_ensemble, wilson_interval
+from sim.montecarlo import DEFAULT_KEEP, Ensemble, run_ensemble, wilson_interval
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
 
@@ -109,10 +109,11 @@ def staging(final: Path):
         raise
 
 
-def reproduce_command(ensemble: Ensemble) -> str:
-    """The ``escsim run`` command that gives the same runs."""
+def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:
+    """The ``escsim run`` command that gives the same folder (runs and kept trajectories)."""
+    kept = "" if keep == DEFAULT_KEEP else f" --keep-trajectories {keep}"
     return (f"escsim run {shlex.quote(str(ensemble.scenario.path))} --runs {ensemble.n_runs} "
-            f"--days {ensemble.days} --seed {ensemble.seed}")
+            f"--days {ensemble.days} --seed {ensemble.seed}{kept}")
 
 
 def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
@@ -160,7 +161,8 @@ def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -
     numbers = summary(ensemble)
     (folder / "summary.json").write_text(json.dumps(numbers, indent=2) + "\n")
     (folder / "manifest.json").write_text(json.dumps(manifest(ensemble, argv), indent=2) + "\n")
-    rs = ResultSet.from_ensemble(ensemble, reproduce_command(ensemble))
+    rs = ResultSet.from_ensemble(
+        ensemble, reproduce_command(ensemble, ensemble_options.get("keep", DEFAULT_KEEP)))
     rs.save(folder)
     draw(rs, folder, numbers)
     return ensemble

@@ -36,7 +36,7 @@ def results_folder(proc):
 def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("charts")
     proc = run_cli("run", BASELINE, "--runs", RUNS, "--seed", SEED, "--days", DAYS,
-                   "--out", out, "--workers", 1, check=0)
+                   "--out", out, "--workers", 1, "--keep-trajectories", 7, check=0)
     return results_folder(proc)
 
 
@@ -215,7 +215,8 @@ def test_report_command_reproduces_the_runs(folder, tmp_path):
     proc = run_cli(*args[1:], "--out", tmp_path, "--quiet", check=0)
     again = results_folder(proc)
     assert (again / "runs.csv").read_bytes() == (folder / "runs.csv").read_bytes()
-    assert (again / "summary.json").read_bytes() == (folder / "summary.json").read_bytes()
+    for name in ("summary.json", "trajectories.csv"):
+        assert (again / name).read_bytes() == (folder / name).read_bytes(), name
 
 
 # ------------------------------------------------------------------ re-plotting -----------
