@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ def run_cli(*args, cwd=None, check=None):
     if check is not None:
         assert proc.returncode == check, proc.stderr + proc.stdout
     return proc
+
+
+def results_folder(proc) -> Path:
+    """The folder an `escsim run` or `escsim compare` printed (``results: PATH``)."""
+    match = re.search(r"^results: (.+)$", proc.stdout, re.M)
+    assert match, proc.stdout + proc.stderr
+    return ROOT / match.group(1)  # relative paths are relative to ROOT, the CLI's cwd
 
 
 def line_of(text: str, needle: str) -> int:

@@ -21,15 +21,9 @@ from sim.aggregate import MOVES, kaplan_meier
 from sim.catalogue import SCHEMES
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
-from tests.conftest import BASELINE, ROOT, run_cli
+from tests.conftest import BASELINE, results_folder, run_cli
 
 RUNS, SEED, DAYS = 300, 5, 30
-
-
-def results_folder(proc):
-    match = re.search(r"^results: (.+)$", proc.stdout, re.M)
-    assert match, proc.stdout + proc.stderr
-    return ROOT / match.group(1)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim import engine, plots, results
-from tests.conftest import BASELINE, ROOT, run_cli
+from tests.conftest import BASELINE, results_folder, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,7 @@ def two_runs(tmp_path_factory):
     for name in ("a", "b"):
         out = tmp_path_factory.mktemp(name)
         proc = run_cli("run", BASELINE, "--runs", 200, "--seed", 7, "--out", out, check=0)
-        match = re.search(r"^results: (.+)$", proc.stdout, re.M)
-        assert match, proc.stdout
-        folders.append(ROOT / match.group(1))  # relative paths are relative to ROOT
+        folders.append(results_folder(proc))
     return folders
 
 
@@ -90,9 +88,9 @@ def test_different_seeds_differ(tmp_path):
     out = tmp_path / "o"
     a = run_cli("run", BASELINE, "--runs", 50, "--seed", 1, "--out", out, check=0)
     b = run_cli("run", BASELINE, "--runs", 50, "--seed", 2, "--out", out, check=0)
-    fa, fb = (re.search(r"^results: (.+)$", p.stdout, re.M).group(1) for p in (a, b))
+    fa, fb = (results_folder(p) for p in (a, b))
     assert fa != fb
-    assert (ROOT / fa / "runs.csv").read_bytes() != (ROOT / fb / "runs.csv").read_bytes()
+    assert (fa / "runs.csv").read_bytes() != (fb / "runs.csv").read_bytes()
 
 
 @pytest.mark.parametrize("command", ["validate", "run", "story", "actions"])

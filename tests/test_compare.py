@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 
 import numpy as np
 import pytest
@@ -13,17 +12,11 @@ from sim.catalogue import SCHEMES
 from sim.compare import COMPARE_CHARTS, newcombe_paired
 from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES
-from tests.conftest import BASELINE, ROOT, SCENARIOS, run_cli
+from tests.conftest import BASELINE, SCENARIOS, results_folder, run_cli
 from tests.test_charts import parse
 
 RUNS, SEED, DAYS = 400, 21, 30
 STRONG = next(p for p in SCENARIOS if p.name == "caribbean-2025-strong-russia.yaml")
-
-
-def compare_folder(proc):
-    match = re.search(r"^results: (.+)$", proc.stdout, re.M)
-    assert match, proc.stdout + proc.stderr
-    return ROOT / match.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +24,7 @@ def self_compare(tmp_path_factory):
     out = tmp_path_factory.mktemp("self")
     proc = run_cli("compare", BASELINE, BASELINE, "--runs", RUNS, "--seed", SEED, "--days",
                    DAYS, "--out", out, "--workers", 1, "--quiet", check=0)
-    return compare_folder(proc), proc.stdout
+    return results_folder(proc), proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def policy_compare(tmp_path_factory):
     out = tmp_path_factory.mktemp("policy")
     proc = run_cli("compare", BASELINE, STRONG, "--runs", RUNS, "--seed", SEED, "--days",
                    DAYS, "--out", out, "--quiet", check=0)
-    return compare_folder(proc)
+    return results_folder(proc)
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(self_compare):
@@ -71,7 +64,7 @@ def test_compare_runs_are_the_runs_of_escsim_run(policy_compare, tmp_path):
     cmp = json.loads((policy_compare / "comparison.json").read_text())
     proc = run_cli("run", STRONG, "--runs", RUNS, "--seed", SEED, "--days", DAYS, "--out",
                    tmp_path, "--quiet", check=0)
-    alone = ROOT / re.search(r"^results: (.+)$", proc.stdout, re.M).group(1)
+    alone = results_folder(proc)
     inside = policy_compare / cmp["folders"][1]
     assert (inside / "runs.csv").read_bytes() == (alone / "runs.csv").read_bytes()
     assert (inside / "summary.json").read_bytes() == (alone / "summary.json").read_bytes()

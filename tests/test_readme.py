@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from sim.cli import build_parser
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, results_folder, run_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -47,7 +47,7 @@ def test_usage_examples_run(line, tmp_path):
     if args[0] == "plot":  # the example names a folder of an earlier run: make one
         made = run_cli("run", ROOT / "scenarios" / "caribbean-2025.yaml", "--runs", 50,
                        "--days", 10, "--out", tmp_path, "--quiet", check=0)
-        args[1] = re.search(r"^results: (.+)$", made.stdout, re.M).group(1)
+        args[1] = str(results_folder(made))
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
 

@@ -8,13 +8,12 @@ path) and the ``playwright`` Python package, both installed by ``.ci/run``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASELINE, ROOT, SCENARIOS, run_cli
+from tests.conftest import BASELINE, SCENARIOS, results_folder, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -46,8 +45,8 @@ def folders(tmp_path_factory):
                   "--quiet", check=0)
     cmp = run_cli("compare", BASELINE, STRONG, CALM, "--runs", 200, "--days", 30, "--seed", 3,
                   "--out", out, "--quiet", check=0)
-    find = lambda proc: ROOT / re.search(r"^results: (.+)$", proc.stdout, re.M).group(1)  # noqa: E731
-    return {"report": find(run) / "report.html", "compare": find(cmp) / "compare.html"}
+    return {"report": results_folder(run) / "report.html",
+            "compare": results_folder(cmp) / "compare.html"}
 
 
 def open_page(browser, path: Path):
