@@ -100,21 +100,37 @@ def fan_chart(rs, samples: int = 5) -> Figure:
     return _finish(fig, rs)
 
 
+def small_multiples(n: int, cols: int, size: tuple[float, float], extra: float,
+                    ylabel: str) -> tuple[Figure, list]:
+    """A grid of ``n`` panels sharing their axes, filled row by row; spare slots hidden.
+
+    Panels in the first column carry ``ylabel``; every panel with no panel
+    below it carries the day axis (shared axes would hide it otherwise).
+    """
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + extra),
+                             dpi=110, sharex=True, sharey=True, squeeze=False)
+    panels = list(axes.flat)
+    for ax in panels[n:]:
+        ax.set_visible(False)
+    for k, ax in enumerate(panels[:n]):
+        if k % cols == 0:
+            ax.set_ylabel(ylabel, fontsize=8)
+        if k >= n - cols:
+            ax.tick_params(labelbottom=True)
+            ax.set_xlabel("days after the article", fontsize=8)
+    return fig, panels[:n]
+
+
 def pair_levels(rs, samples: int = 3) -> Figure:
     """Each directed state pair's escalation rung over days, as small multiples."""
     agg = rs.aggregate
     q = agg.level_quantiles([0.05, 0.25, 0.5, 0.75, 0.95])
     mean = agg.mean_levels()
     days = _days(rs)
-    n = len(rs.pairs)
-    cols = min(3, n)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows + 0.6), dpi=110,
-                             sharex=True, sharey=True, squeeze=False)
-    for p, ax in enumerate(axes.flat):
-        if p >= n:
-            ax.set_visible(False)
-            continue
+    fig, panels = small_multiples(len(rs.pairs), 3, (3.6, 2.7), 0.6, "escalation rung (0-7)")
+    for p, ax in enumerate(panels):
         ax.fill_between(days, q[:, p, 0], q[:, p, 4], step="mid", color=BLUE, alpha=0.18,
                         label="90% of runs")
         ax.fill_between(days, q[:, p, 1], q[:, p, 3], step="mid", color=BLUE, alpha=0.35,
@@ -129,12 +145,7 @@ def pair_levels(rs, samples: int = 3) -> Figure:
         ax.set_ylim(-0.3, MAX_LEVEL + 0.3)
         ax.set_yticks(range(MAX_LEVEL + 1))
         ax.grid(alpha=0.25)
-        if p % cols == 0:
-            ax.set_ylabel("escalation rung (0-7)", fontsize=8)
-        if p >= n - cols:  # nothing below this panel: it carries the day axis
-            ax.tick_params(labelbottom=True)
-            ax.set_xlabel("days after the article", fontsize=8)
-    axes.flat[0].legend(loc="upper right", fontsize=6, frameon=False)
+    panels[0].legend(loc="upper right", fontsize=6, frameon=False)
     fig.suptitle("Who escalates against whom? Escalation rung of each pair of states",
                  fontsize=11)
     return _finish(fig, rs)
@@ -211,15 +222,8 @@ def action_mix(rs) -> Figure:
     """Each actor's moves over time, as shares of runs by kind of action."""
     moves = rs.aggregate.moves[1:]  # day 0 is the seed events, not a decision
     days = _days(rs)[1:]
-    n = len(rs.actors)
-    cols = min(2, n)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 2.6 * rows + 0.8), dpi=110,
-                             sharex=True, sharey=True, squeeze=False)
-    for a, ax in enumerate(axes.flat):
-        if a >= n:
-            ax.set_visible(False)
-            continue
+    fig, panels = small_multiples(len(rs.actors), 2, (5.2, 2.6), 0.8, "share of runs")
+    for a, ax in enumerate(panels):
         counts = moves[:, a, :].astype(float)
         shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         ax.stackplot(days, shares.T, colors=[MOVE_COLOURS[m] for m in MOVES],
@@ -229,12 +233,7 @@ def action_mix(rs) -> Figure:
         ax.set_xlim(days[0], days[-1])
         ax.set_ylim(0, 1)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        if a % cols == 0:
-            ax.set_ylabel("share of runs", fontsize=8)
-        if a >= n - cols:  # nothing below this panel: it carries the day axis
-            ax.tick_params(labelbottom=True)
-            ax.set_xlabel("days after the article", fontsize=8)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles, labels = panels[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=7, frameon=False,
                ncol=len(MOVES))
     fig.suptitle("What does each actor do? Kind of move per day", fontsize=11, x=0.01,
