@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import plots
 from sim.catalogue import SCHEMES
 from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES, THRESHOLDS
@@ -197,16 +198,10 @@ def command_line(paths: list[Path], runs: int, seed: int, days: int) -> str:
 
 # ------------------------------------------------------------------ charts -------------
 
-def _plt():
-    from sim import plots
-    return plots, plots.plt
-
-
 def outcome_differences(cmp: dict, sets: list[ResultSet]):
     """Left: each scenario's outcome probabilities; right: differences from the baseline."""
-    plots, plt = _plt()
     names, n = cmp["scenarios"], cmp["runs"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110, sharey=True)
+    fig, (left, right) = plots.plt.subplots(1, 2, figsize=(11, 4.6), dpi=110, sharey=True)
     y = np.arange(len(OUTCOMES))[::-1]
     height = 0.8 / len(names)
     for k, name in enumerate(names):
@@ -243,8 +238,7 @@ def outcome_differences(cmp: dict, sets: list[ResultSet]):
 
 def overlaid_fans(cmp: dict, sets: list[ResultSet]):
     """Median and 50% band of the escalation index, one colour per scenario."""
-    plots, plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    fig, ax = plots.plt.subplots(figsize=(9, 5), dpi=110)
     days = np.arange(cmp["days"] + 1)
     for k, (name, rs) in enumerate(zip(cmp["scenarios"], sets, strict=True)):
         q25, q50, q75 = rs.aggregate.index_quantiles([0.25, 0.5, 0.75], rs.scheme_row).T
@@ -261,8 +255,7 @@ def overlaid_fans(cmp: dict, sets: list[ResultSet]):
 
 def overlaid_thresholds(cmp: dict, sets: list[ResultSet]):
     """Cumulative probability of crossing each threshold, one panel per threshold."""
-    plots, plt = _plt()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), dpi=110, sharex=True, sharey=True)
+    fig, axes = plots.plt.subplots(2, 2, figsize=(10, 6.5), dpi=110, sharex=True, sharey=True)
     days = np.arange(cmp["days"] + 1)
     for t, (name, ax) in enumerate(zip(THRESHOLDS, axes.flat, strict=True)):
         for k, (label, rs) in enumerate(zip(cmp["scenarios"], sets, strict=True)):
@@ -283,7 +276,6 @@ def overlaid_thresholds(cmp: dict, sets: list[ResultSet]):
 
 
 def _finish(fig, cmp, scheme):
-    plots, _ = _plt()
     plots.footer(fig, f"{len(cmp['scenarios'])} scenarios | {cmp['runs']:,} runs x "
                       f"{cmp['days']} days each | seed {cmp['seed']} | index scored by "
                       f"{plots.SCHEME_LABELS[scheme]}")
@@ -292,33 +284,24 @@ def _finish(fig, cmp, scheme):
 
 
 COMPARE_CHARTS = (
-    ("compare_outcomes", outcome_differences,
-     "Left: each scenario's outcome probabilities. Right: each difference from the first "
-     "scenario with its 95% interval; an interval that crosses zero is within the noise."),
-    ("compare_fan", overlaid_fans,
-     "The median escalation index of each scenario (line) and the band holding half of its "
-     "runs (shaded)."),
-    ("compare_thresholds", overlaid_thresholds,
-     "For each threshold, the probability of having crossed it by each day, one line per "
-     "scenario."),
+    plots.Chart("compare_outcomes", outcome_differences,
+                "Left: each scenario's outcome probabilities. Right: each difference from the "
+                "first scenario with its 95% interval; an interval that crosses zero is within "
+                "the noise."),
+    plots.Chart("compare_fan", overlaid_fans,
+                "The median escalation index of each scenario (line) and the band holding half "
+                "of its runs (shaded)."),
+    plots.Chart("compare_thresholds", overlaid_thresholds,
+                "For each threshold, the probability of having crossed it by each day, one line "
+                "per scenario."),
 )
-
-
-def draw(cmp: dict, sets: list[ResultSet], folder: Path) -> dict[str, Path]:
-    """Draw the comparison charts (PNG and SVG) into ``folder``."""
-    plots, plt = _plt()
-    folder.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context({"svg.hashsalt": "escsim", "svg.fonttype": "none"}):
-        return {name: plots.save(fn(cmp, sets), folder, name)[0]
-                for name, fn, _ in COMPARE_CHARTS}
 
 
 # ------------------------------------------------------------------ report -------------
 
 def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path: Path):
     """``compare.html``: tables, charts inlined, links to each scenario's own report."""
-    from sim.plots import SCHEME_LABELS
-    from sim.report import CSS, data_uri, esc, pct, table
+    from sim.report import CSS, esc, figures, pct, table
     names = cmp["scenarios"]
     rows = []
     for o in OUTCOMES:
@@ -337,7 +320,7 @@ def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path
     for s in SCHEMES:
         r = cmp["robustness"]["by_scheme"][s]
         means = cmp["peak_index"][s]["mean"]
-        cells = [esc(SCHEME_LABELS[s])]
+        cells = [esc(plots.SCHEME_LABELS[s])]
         cells += [f"{m['mean']:.2f} [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]" for m in means]
         cells.append(esc(" > ".join(r["ranking"])))
         robust.append(cells)
@@ -345,10 +328,6 @@ def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path
                if cmp["robustness"]["ranking_holds"] else
                "The ranking of the scenarios changes with the scoring scheme: read the "
                "differences with care.")
-    figures = "\n".join(
-        f'<figure id="{name}">\n<img src="{data_uri(charts[name])}" alt="{esc(name)}" '
-        f'data-chart="{name}">\n<figcaption><strong>How to read this:</strong> {esc(how)}'
-        f"</figcaption>\n</figure>" for name, _, how in COMPARE_CHARTS)
     links = "\n".join(f'<li><a href="{esc(folder)}/report.html">{esc(name)}</a>: '
                       f"{esc(rs.title)}</li>"
                       for name, folder, rs in zip(names, cmp["folders"], sets, strict=True))
@@ -380,7 +359,7 @@ percentage points with its 95% interval from the paired runs.</p>
 </section>
 <section id="charts">
 <h2>Charts</h2>
-{figures}
+{figures(COMPARE_CHARTS, charts)}
 </section>
 <section id="robustness">
 <h2>Robustness to the scoring scheme</h2>
@@ -397,17 +376,6 @@ and the resulting ranking (most escalatory first). {esc(verdict)}</p>
 """
     path.write_text(page, encoding="utf-8")
     return path
-
-
-def draw_folder(folder: Path, scheme: str | None = None) -> Path:
-    """(Re)draw a comparison folder's charts and report, optionally under another scheme."""
-    cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    sets = [ResultSet.load(folder / name) for name in cmp["folders"]]
-    if scheme is not None:
-        sets = [rs.rescored(scheme) for rs in sets]
-    target = folder if scheme is None else folder / f"scoring-{scheme}"
-    charts = draw(cmp, sets, target / "charts")
-    return write_report(cmp, sets, charts, target / "compare.html")
 
 
 def is_comparison(folder: Path) -> bool:
@@ -472,5 +440,5 @@ def draw_into(folder: Path, out: Path, scheme: str | None = None) -> Path:
     sets = [ResultSet.load(folder / name) for name in cmp["folders"]]
     if scheme is not None:
         sets = [rs.rescored(scheme) for rs in sets]
-    charts = draw(cmp, sets, out / "charts")
+    charts = plots.draw_all(COMPARE_CHARTS, out / "charts", cmp, sets)
     return write_report(cmp, sets, charts, out / "compare.html")

@@ -302,8 +302,9 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     return paths
 
 
-def draw_all(rs, folder: Path) -> dict[str, Path]:
-    """Draw every chart of :data:`CHARTS` into ``folder``; return the PNG path of each."""
+def draw_all(charts, folder: Path, *data) -> dict[str, Path]:
+    """Draw every chart of ``charts`` from ``data`` into ``folder``; return each PNG path."""
     folder.mkdir(parents=True, exist_ok=True)
     with plt.rc_context({"svg.hashsalt": "escsim", "svg.fonttype": "none"}):
-        return {chart.name: save(chart.draw(rs), folder, chart.name)[0] for chart in CHARTS}
+        return {chart.name: save(chart.draw(*data), folder, chart.name)[0]
+                for chart in charts}

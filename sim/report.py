@@ -109,15 +109,17 @@ def schedule_section(rs) -> str:
             + table(["day", "actor", "action", "target", "source"], rows, {0}))
 
 
+def figures(charts, pngs: dict[str, Path]) -> str:
+    """Each chart inlined as a figure, with its one-line "how to read this"."""
+    return "\n".join(
+        f'<figure id="{chart.name}">\n<img src="{data_uri(pngs[chart.name])}" '
+        f'alt="{esc(chart.draw.__doc__.splitlines()[0])}" data-chart="{chart.name}">\n'
+        f"<figcaption><strong>How to read this:</strong> {esc(chart.how_to_read)}"
+        "</figcaption>\n</figure>" for chart in charts)
+
+
 def write(rs, summary: dict, charts: dict[str, Path], path: Path):
     """Write the report of ``rs`` to ``path``, inlining the PNG ``charts``."""
-    figures = []
-    for chart in CHARTS:
-        figures.append(
-            f'<figure id="{chart.name}">\n<img src="{data_uri(charts[chart.name])}" '
-            f'alt="{esc(chart.draw.__doc__.splitlines()[0])}" data-chart="{chart.name}">\n'
-            f"<figcaption><strong>How to read this:</strong> {esc(chart.how_to_read)}"
-            "</figcaption>\n</figure>")
     assumptions = [[f"<code>{esc(a['parameter'])}</code>", esc(a["value"]), esc(a["source"])]
                    for a in rs.assumptions]
     rescored = ""
@@ -164,7 +166,7 @@ of 100 repeated ensembles).</p>
 <h2>Charts</h2>
 <p>The escalation index adds up each day's acts scored by their severity, with older acts
 fading (a decayed sum).{rescored}</p>
-{chr(10).join(figures)}
+{figures(CHARTS, charts)}
 </section>
 <section id="assumptions">
 <h2>Assumptions</h2>

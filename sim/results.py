@@ -119,7 +119,7 @@ def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:
 def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
     """Charts (``charts/*.png|svg``) and ``report.html`` of ``rs`` into ``folder``."""
     from sim import plots, report
-    charts = plots.draw_all(rs, folder / "charts")
+    charts = plots.draw_all(plots.CHARTS, folder / "charts", rs)
     return report.write(rs, summary_numbers, charts, folder / "report.html")
 
 
