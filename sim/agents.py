@@ -87,7 +87,7 @@ class _Actor(mesa.Agent):
         need_mil = [0.0] + [cat.actions[a].requires.capability.get("military", 0.0)
                             for a in actions[1:]]
         self.need_military = np.array(need_mil)
-        self._tables = None  # the compiled kernel's view of req and flags, made on first use
+        self._tables = None  # the compiled kernel's per-candidate constants, made on first use
 
     def _targets(self, target_kind: str):
         m = self.model
@@ -169,17 +169,17 @@ class StateAgent(_Actor):
         if not kernels.enabled():
             return super().choose(uniform)
         m, p, i = self.model, self.params, self.index
-        real = self.cand_target >= 0
-        to_state = real & m.is_state[self.safe_target]
-        if self._tables is None:
-            self._tables = kernels.candidate_tables(self.req, self.flags)
-        req, flags = self._tables
+        if self._tables is None:  # per-candidate constants, as utility() derives them
+            real = self.cand_target >= 0
+            to_state = real & m.is_state[self.safe_target]
+            self._tables = (*kernels.candidate_tables(self.req, self.flags), self.rung / 7.0,
+                            to_state, real & ~to_state, real)
+        req, flags, rung7, to_state, to_inst, real = self._tables
         return kernels.state_choice(
             i, self.cand_action, self.cand_target, self.safe_target, self.tone, self.host,
-            self.coop, self.rung / 7.0, self.rung, req, flags, self.need_military, to_state,
-            real & ~m.is_state[self.safe_target], real, self.m_pressure.astype(float),
-            self.m_commit.astype(float), m.commitment, m.is_state, p.reciprocity, p.resolve,
-            p.risk_aversion, p.audience_cost, p.inertia, p.rationality, m.hostility,
+            self.coop, rung7, self.rung, req, flags, self.need_military, to_state, to_inst,
+            real, self.m_pressure, self.m_commit, m.commitment, m.is_state, p.reciprocity,
+            p.resolve, p.risk_aversion, p.audience_cost, p.inertia, p.rationality, m.hostility,
             m.cooperation, m.military, m.view_pair, m.view_pressed, m.view_pressing, m.level,
             m.threat_until, m.assets, m.casualties, self._institutional_pressure(),
             m.meeting_day, m.session_until, m.voted_this_session, m.day, uniform)
