@@ -158,31 +158,67 @@ def test_compare_reports_every_bad_file_and_writes_nothing(tmp_path, variant):
 
 # ------------------------------------------------------------------ the interval ----------
 
-def test_newcombe_interval_covers_the_true_difference_95_percent_of_the_time():
-    """Paired binary data with known marginals and correlation, 4,000 replications of
-    300 pairs: the interval holds the true difference in 95% +/- 3 binomial SEs."""
-    rng = np.random.default_rng(2024)
-    reps, n = 4000, 300
-    # joint probabilities of (first, second): both, first only, second only, neither
-    joint = np.array([0.06, 0.05, 0.02, 0.87])
-    truth = (joint[0] + joint[1]) - (joint[0] + joint[2])
-    tables = rng.multinomial(n, joint, size=reps)
-    hits = 0
-    for both, first, second, neither in tables:
-        lo, hi = newcombe_paired(int(both), int(first), int(second), int(neither))
-        hits += lo <= truth <= hi
-    coverage = hits / reps
-    tolerance = 3 * np.sqrt(0.95 * 0.05 / reps)
-    assert abs(coverage - 0.95) <= tolerance, coverage
+# Published method-10 intervals (Newcombe 1998, "Improved confidence intervals for the
+# difference between binomial proportions based on paired data", Statistics in Medicine
+# 17:2635-2650; doi:10.1002/(SICI)1097-0258(19981130)17:22<2635::AID-SIM954>3.0.CO;2-C).
+# Cells are (both, first only, second only, neither). The values are those the ratesci R
+# package's test suite checks against the papers (https://github.com/PeteLaud/ratesci,
+# tests/testthat: "example from Newcombe ... method 10 result", and Fagerland, Lydersen &
+# Laake 2014, "Recommended tests and confidence intervals for paired binomial proportions",
+# Statistics in Medicine 33:2850-2875, Bentur et al. airway data, "Newcombe square-and-add").
+PUBLISHED_METHOD_10 = [
+    # Newcombe's worked example: AD - BC = 296 > N/2, so phi uses AD - BC - N/2 = 271
+    ((20, 12, 2, 16), (0.0562, 0.3292), 4),
+    # Fagerland et al.: 0 <= AD - BC = 5 <= N/2, so the corrected phi is exactly 0
+    ((1, 1, 7, 12), (-0.507, -0.026), 3),
+]
+# The same example under the wrong variants, to show the published values tell them apart:
+# Newcombe's method 8 (phi without the N/2 correction), as published, and the paired Wald
+# interval (method 1), (b - c)/n -/+ z sqrt(b + c - (b - c)^2/n) / n.
+METHOD_8 = (0.0618, 0.3242)
+
+
+def paired_wald(both, first_only, second_only, neither, z=1.959963984540054):
+    n = both + first_only + second_only + neither
+    d = (first_only - second_only) / n
+    half = z * np.sqrt(first_only + second_only - (first_only - second_only) ** 2 / n) / n
+    return d - half, d + half
+
+
+@pytest.mark.parametrize("table, published, places", PUBLISHED_METHOD_10)
+def test_newcombe_interval_matches_the_published_method_10_values(table, published, places):
+    """The interval agrees with Newcombe's method 10 to the published precision, on one table
+    where the N/2 correction shrinks phi and one where it sets phi to zero."""
+    got = newcombe_paired(*table)
+    assert [round(v, places) for v in got] == list(published), got
+
+
+def test_the_published_values_reject_a_wald_or_an_uncorrected_interval():
+    """The check above has teeth: at 4 decimals, Newcombe's example rules out the paired Wald
+    interval (0.0642, 0.3358) and method 8, the same construction without the N/2
+    correction of AD - BC (0.0618, 0.3242); a coverage simulation passed for both."""
+    table, published, places = PUBLISHED_METHOD_10[0]
+    wald = [round(float(v), places) for v in paired_wald(*table)]
+    assert wald == [0.0642, 0.3358]
+    for wrong in (wald, list(METHOD_8)):
+        assert max(abs(w - p) for w, p in zip(wrong, published, strict=True)) > 10 ** -places
 
 
 def test_newcombe_interval_is_honest_when_no_pair_disagrees():
-    """No discordant pair in 1,000 runs of a rare outcome: the difference is 0, but a
-    Wald interval would claim [0, 0]; the rule of three says ~0.3% is still possible."""
+    """No discordant pair in 1,000 runs of a rare outcome (1 both, 999 neither): the paired
+    Wald interval is [0, 0]; method 10 gives -/+0.0043, worked by hand below.
+
+    Wilson for 1/1000, z^2 = 3.841459: centre (0.001 + 0.00192073) / 1.00384146 = 0.00290955,
+    half-width 1.959964 * sqrt(9.99e-7 + 9.6037e-7) / 1.00384146 = 0.00273301, so
+    l = 0.00017655, u = 0.00564256; dl = p - l = 0.00082345, du = u - p = 0.00464256.
+    AD - BC = 999 > N/2 = 500, so phi = (999 - 500) / sqrt(1 * 999 * 1 * 999) = 0.4995.
+    delta = sqrt(dl^2 - 2 phi dl du + du^2) = sqrt(6.781e-7 - 3.8191e-6 + 2.15534e-5)
+          = 0.0042910, and epsilon = delta by symmetry.
+    Without the correction (phi = 1) it would be du - dl = 0.0038191.
+    """
     lo, hi = newcombe_paired(1, 0, 0, 999)
-    assert lo < 0 < hi and hi > 0.001
-    lo2, hi2 = newcombe_paired(1, 0, 0, 999)
-    assert (lo2, hi2) == (lo, hi)
+    assert lo == pytest.approx(-0.0042910, abs=2e-7)
+    assert hi == pytest.approx(0.0042910, abs=2e-7)
 
 
 def test_newcombe_interval_is_antisymmetric_and_within_bounds():
