@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 SCENARIO ?= scenarios/caribbean-2025.yaml
+# Extra pytest arguments, e.g. make test PYTEST_ARGS="-m 'not slow'"
+PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -20,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/escsim run $(SCENARIO)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
