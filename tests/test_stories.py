@@ -67,14 +67,27 @@ def test_a_more_risk_averse_washington_clashes_less(variant):
 
 
 def test_without_a_council_meeting_request_nothing_convenes(variant):
-    """Remove Venezuela's request and the scheduled meeting: the Council meets only when
-    a state asks, and only after the procedure's delay, so it cannot sit before day
-    1 + delay."""
+    """Remove Venezuela's request and the scheduled meeting: over 30 days (many times the
+    meeting delay) the Council convenes in a run exactly on the days some state of that run
+    asked for a meeting `meeting_delay_days` earlier, and never otherwise."""
     from sim.model import EscalationModel
     quiet = load_scenario(variant("exclude_events: [e08-venezuela-requests-council]\n"
                                   "schedule: []\n"))
+    days = 30
+    model = EscalationModel(quiet, runs=300, seed=SEED, days=days, record=True)
+    fx, index = model.catalogue.effects, model.catalogue.index
+    assert not any(fx["request_meeting"][index[ev.action]] > 0 for ev in quiet.events), \
+        "a seed event still asks for a meeting"
     delay = quiet.spec.actors["UNSC"].council.meeting_delay_days
-    model = EscalationModel(quiet, runs=300, seed=SEED, days=delay, record=True)
+    assert 0 < delay < days
     model.run()
-    assert (model.session_until < 0).all()
-    assert not any(day.votes for day in model.history)
+    council = model.council.index
+    requests, sessions = set(), set()
+    for day, rec in enumerate(model.history, start=1):
+        moved = rec.action >= 0  # HOLD is -1
+        asked = moved & (fx["request_meeting"][rec.action] > 0)
+        requests |= {(int(run), day) for run in np.nonzero(asked.any(axis=1))[0]}
+        met = moved[:, council] & (fx["convene"][rec.action[:, council]] > 0)
+        sessions |= {(int(run), day) for run in np.nonzero(met)[0]}
+    assert len(sessions) >= 10, "too few sessions to test the rule"
+    assert sessions == {(run, day + delay) for run, day in requests if day + delay <= days}
