@@ -223,17 +223,29 @@ def test_threat_binds_for_the_declared_days(baseline):
 
 
 def test_casualties_follow_the_declared_mean(baseline):
-    """Deaths per strike are whole-number exponential draws with the declared mean mu:
-    E[floor(X)] = 1 / (exp(1/mu) - 1). Tolerance: 4 standard errors (sd ~ mu)."""
-    runs = 20_000
+    """Deaths per strike are whole-number exponential draws with the declared mean mu
+    (docs/model.md): floor(X) with X ~ Exp(mean mu) is geometric with q = exp(-1/mu), so
+    P(k) = (1 - q) q^k, mean q/(1 - q) = 1/(exp(1/mu) - 1) and sd sqrt(q)/(1 - q).
+
+    The strike with mu = 4 is drawn in 40,000 runs: flooring takes 0.48 deaths off the mean,
+    six times the tolerance (4 standard errors of the geometric, 0.08), so an unfloored draw
+    (mean mu) or a rounded one (mean ~mu) fails, and so do non-integer draws."""
+    runs, action = 40_000, "strike_suspected_traffickers"
     model = fresh(baseline, runs=runs)
     model.level[:, 0, 1] = 6
     before = model.casualties.copy()
-    play(model, "USA", "strike_military_targets", "VEN")
-    mu = CAT["strike_military_targets"].effects.casualties
+    play(model, "USA", action, "VEN")
+    mu = CAT[action].effects.casualties
     drawn = model.casualties - before
-    expected = 1 / (np.exp(1 / mu) - 1)
-    assert abs(drawn.mean() - expected) < 4 * mu / np.sqrt(runs)
+    assert (drawn >= 0).all() and (drawn == np.floor(drawn)).all()
+    q = np.exp(-1 / mu)
+    expected, sd = q / (1 - q), np.sqrt(q) / (1 - q)
+    tolerance = 4 * sd / np.sqrt(runs)
+    assert mu - expected > 4 * tolerance  # the check tells floored from unfloored draws
+    assert abs(drawn.mean() - expected) < tolerance, (drawn.mean(), expected)
+    zero = (drawn == 0).mean()
+    assert abs(zero - (1 - q)) < 4 * np.sqrt(q * (1 - q) / runs), zero
+
 
 
 def test_ceasefire_caps_both_directions(baseline):
