@@ -44,12 +44,56 @@ def test_draw_frequencies_match_probabilities():
     assert freq[1] == 0
 
 
+# Critical values at the 5% level, from tables: Kolmogorov-Smirnov, large n, 1.36/sqrt(n)
+# (Massey 1951, "The Kolmogorov-Smirnov test for goodness of fit", JASA 46:68-78, Table 1);
+# chi-square with 99 degrees of freedom, 123.225 (NIST/SEMATECH e-Handbook of Statistical
+# Methods, 1.3.6.7.4, https://www.itl.nist.gov/div898/handbook/eda/section3/eda3674.htm).
+KS_5_PERCENT = 1.36
+CHI2_99_5_PERCENT = 123.225
+
+
+def ks_distance_from_uniform(u: np.ndarray) -> float:
+    """Largest gap between the empirical CDF of ``u`` and the uniform CDF."""
+    x = np.sort(u)
+    n = len(x)
+    return float(max((np.arange(1, n + 1) / n - x).max(), (x - np.arange(n) / n).max()))
+
+
+def chi_square(counts: np.ndarray) -> float:
+    """Pearson's statistic of ``counts`` against equal expected counts."""
+    expected = counts.sum() / counts.size
+    return float(((counts - expected) ** 2 / expected).sum())
+
+
 def test_uniforms_are_uniform_and_independent_across_slots():
+    """100,000 runs, fixed seed: each stream (two slots of one day, and the next day) passes
+    a Kolmogorov-Smirnov test against U(0, 1) at 5%; each pair of streams passes a chi-square
+    test of independence on a 10 x 10 grid (99 d.f.) at 5%, and their correlations are within
+    4/sqrt(n). A generator that only got the mean right (say u + 0.05 sin(2 pi u), or the
+    same bits reused across slots) fails."""
     n = 100_000
     streams = RunStreams(99, np.arange(n))
-    a, b = streams.uniform(5, 0), streams.uniform(5, 1)
-    assert abs(a.mean() - 0.5) < 4 * np.sqrt(1 / 12 / n)
-    assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(n)
+    draws = [streams.uniform(5, 0), streams.uniform(5, 1), streams.uniform(6, 0)]
+    for u in draws:
+        assert ((u >= 0) & (u < 1)).all()
+        assert ks_distance_from_uniform(u) < KS_5_PERCENT / np.sqrt(n)
+    for k, a in enumerate(draws):
+        for b in draws[k + 1:]:
+            grid = np.histogram2d(a, b, bins=10, range=[[0, 1], [0, 1]])[0]
+            assert chi_square(grid) < CHI2_99_5_PERCENT
+            assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(n)
+
+
+def test_the_uniformity_checks_reject_a_uniform_with_only_the_right_mean():
+    """The checks above have teeth: a stream with mean 1/2 but the wrong shape fails KS, and
+    a copy of one slot's draws fails the independence check."""
+    n = 100_000
+    u = RunStreams(99, np.arange(n)).uniform(5, 0)
+    bent = (u + 0.05 * np.sin(2 * np.pi * u)) % 1.0
+    assert abs(bent.mean() - 0.5) < 4 * np.sqrt(1 / 12 / n)
+    assert ks_distance_from_uniform(bent) > KS_5_PERCENT / np.sqrt(n)
+    grid = np.histogram2d(u, (u + 0.37) % 1.0, bins=10, range=[[0, 1], [0, 1]])[0]
+    assert chi_square(grid) > CHI2_99_5_PERCENT
 
 
 def test_run_k_is_run_k_whatever_the_batch(baseline):
