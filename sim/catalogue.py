@@ -64,12 +64,19 @@ class Requires(Record):
     vote_only: Bool = False
 
 
+MAX_SEIZE = 5
+"""Most assets one act may seize: held assets are counted in int16 (at most 32,767), and
+at most 3,650 days of play plus 1,000 seed acts each add one act's seizure."""
+MAX_MEAN_CASUALTIES = 1_000
+"""Largest mean deaths per act (each draw is at most about 37 times the mean)."""
+
+
 class Effects(Record):
     """What taking the action changes, beyond memory and the pair's level."""
 
-    seize_assets: Int = Field(0, ge=0)
+    seize_assets: Int = Field(0, ge=0, le=MAX_SEIZE)
     release_assets: Bool = False
-    casualties: Num = Field(0.0, ge=0)
+    casualties: Num = Field(0.0, ge=0, le=MAX_MEAN_CASUALTIES)
     threat: Bool = False
     lower_level: Int = Field(0, ge=0, le=MAX_LEVEL)
     ceasefire: Int | None = Field(None, ge=0, le=MAX_LEVEL)

@@ -36,9 +36,15 @@ class ResourceError(Exception):
 
 
 def did_you_mean(name: str, choices) -> str | None:
-    """Return a 'did you mean' hint when ``name`` is a near miss of a choice."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    """Return a 'did you mean' hint when ``name`` is a near miss of a choice.
+
+    Case is ignored when comparing, so ``usa`` finds ``USA``.
+    """
+    folded: dict[str, str] = {}
+    for choice in map(str, choices):
+        folded.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(str(name).casefold(), list(folded), n=1, cutoff=0.6)
+    return f"did you mean '{folded[close[0]]}'?" if close else None
 
 
 def field_path(parts) -> str:

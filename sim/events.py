@@ -19,6 +19,14 @@ from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
 from sim.schema import Int, Num, Record, Str, validate
 
+MAX_EVENT_CASUALTIES = 10_000_000
+"""Most deaths one seed event may report (with :data:`MAX_SEED_ACTS`, the seeds' total
+stays far below what the int64 casualty sums over 10^8 runs can hold)."""
+
+MAX_SEED_ACTS = 1_000
+"""Most acts (events times their ``count``) a seed file may hold: every run replays them
+all before day 0, so they bound the start-up cost of every batch of runs."""
+
 
 class EventSeverity(Record):
     """The event's severity, as declared by its catalogue action."""
@@ -42,7 +50,8 @@ class SeedEvent(Record):
     goldstein: Num = Field(ge=-10, le=10)
     severity: EventSeverity
     count: Int = Field(1, ge=1, le=100, description="how many times it happened that day")
-    casualties: Num = Field(0, ge=0, description="deaths reported for this event")
+    casualties: Num = Field(0, ge=0, le=MAX_EVENT_CASUALTIES,
+                            description="deaths reported for this event")
     quote: Str = Field(min_length=3)
     note: Str | None = None
 
@@ -53,7 +62,7 @@ class SeedFile(Record):
     source: Str
     source_date: dt.date | None = None
     description: Str | None = None
-    events: tuple[SeedEvent, ...] = Field(min_length=1)
+    events: tuple[SeedEvent, ...] = Field(min_length=1, max_length=MAX_SEED_ACTS)
 
 
 def load(path: Path | str, catalogue: cat.Catalogue | None = None
@@ -67,6 +76,10 @@ def load(path: Path | str, catalogue: cat.Catalogue | None = None
     doc = yamlio.load(path)
     seeds = validate(SeedFile, doc)
     problems: list[Problem] = []
+    acts = sum(ev.count for ev in seeds.events)
+    if acts > MAX_SEED_ACTS:
+        problems.append(doc.problem(("events",), f"the events' counts add up to {acts:,}, more "
+                                    f"than the {MAX_SEED_ACTS:,} acts a history may hold"))
     ids: set[str] = set()
     for i, ev in enumerate(seeds.events):
         where = ("events", i)
@@ -94,10 +107,10 @@ def load(path: Path | str, catalogue: cat.Catalogue | None = None
 
 def check_quotes(seeds: SeedFile, doc: yamlio.Document, source_dir: Path) -> list[Problem]:
     """Every quote must occur verbatim in the source text."""
-    source = source_dir / seeds.source
     try:
-        text = yamlio.read_text(source)
+        with yamlio.named_by(doc, ("source",), seeds.source):
+            text = yamlio.read_text(source_dir / seeds.source)
     except InputError as exc:
-        return [doc.problem(("source",), p.message) for p in exc.problems]
+        return exc.problems
     return [doc.problem(("events", i, "quote"), f"quote not found in {seeds.source}")
             for i, ev in enumerate(seeds.events) if ev.quote not in text]

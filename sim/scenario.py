@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,9 +23,22 @@ from sim import catalogue as cat
 from sim import events as seedmod
 from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
-from sim.schema import Bool, Fraction, Int, Num, Record, Str, validate
+from sim.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 
 Unit = Field(ge=0.0, le=1.0)
+
+MAX_HORIZON_DAYS = 3650
+"""Longest horizon, in days (``horizon_days`` and ``--days``): ten years."""
+MAX_RUNS = 100_000_000
+"""Most runs in one ensemble (``montecarlo.runs`` and ``--runs``)."""
+MAX_ACTORS = 100
+"""Most actors in a scenario (the model holds actor-by-actor arrays for every run)."""
+MAX_COUNCIL_SEATS = 200
+"""Most Council members (the UN has 193 member states)."""
+MAX_WAR_CASUALTIES = 1_000_000_000
+"""Largest ``outcomes.war.casualties`` threshold."""
+LAST_START_DATE = dt.date.max - dt.timedelta(days=MAX_HORIZON_DAYS)
+"""Latest ``start_date``: every day of the longest horizon must have a calendar date."""
 
 
 class Capabilities(Record):
@@ -49,8 +63,8 @@ class Council(Record):
 
     meeting_delay_days: Int = Field(2, ge=0, le=60)
     session_days: Int = Field(3, ge=1, le=60)
-    votes_to_pass: Int = Field(9, ge=1)
-    members: dict[Str, CouncilMember] = Field(min_length=1)
+    votes_to_pass: Int = Field(9, ge=1, le=MAX_COUNCIL_SEATS)
+    members: dict[Id, CouncilMember] = Field(min_length=1, max_length=MAX_COUNCIL_SEATS)
     activism: Num = Field(1.0, ge=0, le=10)
     resolution_cost: Num = Field(0.5, ge=0, le=10)
     restraint_days: Int = Field(7, ge=1, le=365)
@@ -77,7 +91,7 @@ class Actor(Record):
 class ScheduledEvent(Record):
     """An exogenous event: on ``day`` the actor takes ``action`` whatever it would choose."""
 
-    day: Int = Field(ge=1, le=3650)
+    day: Int = Field(ge=1, le=MAX_HORIZON_DAYS)
     actor: Str
     action: Str
     target: Str | None = None
@@ -89,7 +103,7 @@ class Deescalated(Record):
     """Settled: every state pair at or below ``max_level`` for ``sustain_days``."""
 
     max_level: Int = Field(1, ge=0, le=cat.MAX_LEVEL)
-    sustain_days: Int = Field(14, ge=1)
+    sustain_days: Int = Field(14, ge=1, le=MAX_HORIZON_DAYS)
 
 
 class LevelThreshold(Record):
@@ -102,7 +116,7 @@ class WarThreshold(Record):
     """Crossed at ``min_level`` on a state pair or at ``casualties`` deaths."""
 
     min_level: Int = Field(7, ge=1, le=cat.MAX_LEVEL)
-    casualties: Num = Field(1000, ge=1)
+    casualties: Num = Field(1000, ge=1, le=MAX_WAR_CASUALTIES)
 
 
 class GreatPowerThreshold(Record):
@@ -132,7 +146,7 @@ class Memory(Record):
 class MonteCarlo(Record):
     """Defaults for ``escsim run``."""
 
-    runs: Int = Field(1000, ge=1, le=100_000_000)
+    runs: Int = Field(1000, ge=1, le=MAX_RUNS)
     seed: Int = Field(0, ge=0, le=2**63 - 1)
 
 
@@ -141,11 +155,11 @@ class ScenarioSpec(Record):
 
     title: Str
     description: Str = ""
-    start_date: dt.date
-    horizon_days: Int = Field(60, ge=1, le=3650)
+    start_date: dt.date = Field(le=LAST_START_DATE)
+    horizon_days: Int = Field(60, ge=1, le=MAX_HORIZON_DAYS)
     seed_events: Str
     exclude_events: tuple[Str, ...] = ()
-    actors: dict[Str, Actor] = Field(min_length=2)
+    actors: dict[Id, Actor] = Field(min_length=2, max_length=MAX_ACTORS)
     schedule: tuple[ScheduledEvent, ...] = ()
     outcomes: Outcomes = Outcomes()
     scoring: Literal[cat.SCHEMES] = "rivera"  # type: ignore[valid-type]
@@ -165,6 +179,8 @@ class Scenario:
     sha256: str
     where: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """(file, line) of every value set in the scenario files, keyed by field path."""
+    file_sha256: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """SHA-256 of each file in ``files``, of the bytes that were read and validated."""
 
     @property
     def actor_ids(self) -> list[str]:
@@ -174,35 +190,47 @@ class Scenario:
 
 # ---------------------------------------------------------------- loading ---
 
-def _read_with_extends(path: Path, stack: tuple[Path, ...]) -> tuple[yamlio.Document, list]:
-    """Load ``path`` and, recursively, what it extends; return the merged document."""
+def _realpath(path: Path) -> Path:
+    """``path`` with symbolic links resolved; as it is if the OS cannot say (NUL byte, loop).
+
+    Such a path is refused, with a clear message, when it is read.
+    """
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return path
+
+
+def _read_with_extends(path: Path, stack: tuple[Path, ...]
+                       ) -> tuple[yamlio.Document, list[yamlio.Document]]:
+    """Load ``path`` and, recursively, what it extends; return the merged document.
+
+    The second value lists the documents read, the scenario's own first.
+    """
     doc = yamlio.load(path)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "a scenario must be a mapping of fields")])
     for key in ("seed_events",):  # paths inside a file are relative to that file
         if isinstance(doc.data.get(key), str):
-            doc.data[key] = str((path.parent / doc.data[key]).resolve())
-    files = [path]
+            doc.data[key] = str(_realpath(path.parent / doc.data[key]))
     parent_name = doc.data.pop("extends", None)
     if parent_name is None:
-        return doc, files
+        return doc, [doc]
     if not isinstance(parent_name, str):
         raise InputError([doc.problem(("extends",), "must be a file name")])
-    parent_path = (path.parent / parent_name).resolve()
-    if parent_path in stack or parent_path == path.resolve():
-        chain = " -> ".join(p.name for p in (*stack, path.resolve(), parent_path))
+    here, parent_path = _realpath(path), _realpath(path.parent / parent_name)
+    if parent_path in stack or parent_path == here:
+        chain = " -> ".join(p.name for p in (*stack, here, parent_path))
         raise InputError([doc.problem(("extends",), f"cyclic extends: {chain}")])
-    if not parent_path.exists():
-        hint = did_you_mean(parent_name, [p.name for p in path.parent.glob("*.yaml")])
-        raise InputError([doc.problem(("extends",), f"file '{parent_name}' not found", hint)])
-    parent, parent_files = _read_with_extends(parent_path, (*stack, path.resolve()))
+    with yamlio.named_by(doc, ("extends",), parent_name):
+        parent, parent_docs = _read_with_extends(parent_path, (*stack, here))
     replaced: list[tuple] = []
     data = _merge(parent.data, doc.data, (), replaced)
     # inherited positions under a replaced value would point at lines that no longer apply
     where = {k: v for k, v in parent.where.items()
              if not any(k[:len(r)] == r for r in replaced)}
     where.update(doc.where)
-    return yamlio.Document(path, data, where), [*files, *parent_files]
+    return yamlio.Document(path, data, where, doc.raw), [doc, *parent_docs]
 
 
 def _merge(base, override, path: tuple, replaced: list):
@@ -224,25 +252,20 @@ def load_scenario(path: Path | str) -> Scenario:
     """Load, merge and validate a scenario file; raise :class:`InputError` on any problem."""
     path = Path(path)
     catalogue = cat.load()
-    doc, files = _read_with_extends(path, ())
+    doc, docs = _read_with_extends(path, ())
     spec = validate(ScenarioSpec, doc)
     problems = _cross_check(spec, doc, catalogue)
     seed_path = Path(spec.seed_events)
-    if not seed_path.exists():
-        problems.append(doc.problem(("seed_events",), f"file '{seed_path}' not found"))
-        raise InputError(problems)
-    seeds, seed_problems, seed_doc = seedmod.load(seed_path, catalogue)
+    try:
+        with yamlio.named_by(doc, ("seed_events",), spec.seed_events):
+            seeds, seed_problems, seed_doc = seedmod.load(seed_path, catalogue)
+    except InputError as exc:
+        raise InputError(problems + exc.problems) from None
     problems += seed_problems
     problems += seedmod.check_quotes(seeds, seed_doc, seed_path.parent)
-    actors = spec.actors
     for i, ev in enumerate(seeds.events):
-        if ev.id in spec.exclude_events:
-            continue  # a scenario may drop an actor together with its events
-        for key in ("actor", "target"):
-            name = getattr(ev, key)
-            if name is not None and name not in actors:
-                problems.append(seed_doc.problem(
-                    ("events", i, key), f"unknown actor '{name}'", did_you_mean(name, actors)))
+        if ev.id not in spec.exclude_events:  # a scenario may drop an actor with its events
+            problems += check_move(ev, spec.actors, catalogue, seed_doc, ("events", i))
     ids = {ev.id for ev in seeds.events}
     for i, ev_id in enumerate(spec.exclude_events):
         if ev_id not in ids:
@@ -251,12 +274,49 @@ def load_scenario(path: Path | str) -> Scenario:
     if problems:
         raise InputError(problems)
     events = tuple(ev for ev in seeds.events if ev.id not in spec.exclude_events)
-    all_files = (*files, seed_path)
+    read = [(d.path, d.raw) for d in docs]
+    read.append((seed_path, seed_doc.raw))
     digest = hashlib.sha256()
-    for f in all_files:
-        digest.update(f.read_bytes())
-    return Scenario(path.stem, path, spec, events, tuple(all_files), digest.hexdigest(),
-                    dict(doc.where))
+    for _, raw in read:
+        digest.update(raw)
+    return Scenario(path.stem, path, spec, events, tuple(f for f, _ in read), digest.hexdigest(),
+                    dict(doc.where),
+                    {f: hashlib.sha256(raw).hexdigest() for f, raw in read})
+
+
+def _actor_problems(actors: dict, doc: yamlio.Document, name: str, where: tuple,
+                    kind: str | None = None) -> list[Problem]:
+    """``name`` must be an actor (of ``kind``, if given)."""
+    if name not in actors:
+        return [doc.problem(where, f"unknown actor '{name}'", did_you_mean(name, actors))]
+    if kind and actors[name].kind != kind:
+        return [doc.problem(where, f"'{name}' is a {actors[name].kind}, expected a {kind}")]
+    return []
+
+
+def check_move(ev, actors: dict, catalogue, doc: yamlio.Document, where: tuple
+               ) -> list[Problem]:
+    """Who may take ``ev.action`` against whom (a scheduled or a seed event).
+
+    An unknown action is left to the caller, which reports it with a hint.
+    """
+    problems = _actor_problems(actors, doc, ev.actor, (*where, "actor"))
+    if ev.action not in catalogue.index:
+        return problems
+    action = catalogue[ev.action]
+    if ev.actor in actors and actors[ev.actor].kind not in action.actors:
+        problems.append(doc.problem((*where, "action"), f"a {actors[ev.actor].kind} "
+                                    f"cannot take '{ev.action}'"))
+    if action.target == "none":
+        if ev.target is not None:
+            problems.append(doc.problem((*where, "target"), f"'{ev.action}' takes no target"))
+    elif ev.target is None:
+        problems.append(doc.problem(where, f"'{ev.action}' needs a target (a {action.target})"))
+    elif ev.target == ev.actor:
+        problems.append(doc.problem((*where, "target"), "an actor cannot target itself"))
+    else:
+        problems += _actor_problems(actors, doc, ev.target, (*where, "target"), action.target)
+    return problems
 
 
 def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Problem]:
@@ -265,12 +325,7 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
     actors = spec.actors
 
     def need_actor(name, where, kind=None):
-        if name not in actors:
-            problems.append(doc.problem(where, f"unknown actor '{name}'",
-                                        did_you_mean(name, actors)))
-        elif kind and actors[name].kind != kind:
-            problems.append(doc.problem(where, f"'{name}' is a {actors[name].kind}, "
-                                        f"expected a {kind}"))
+        problems.extend(_actor_problems(actors, doc, name, where, kind))
 
     institutions = [k for k, a in actors.items() if a.kind == "institution"]
     if len(institutions) > 1:
@@ -307,22 +362,10 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
                     f"{len(members)} members"))
     for i, ev in enumerate(spec.schedule):
         where = ("schedule", i)
-        need_actor(ev.actor, (*where, "actor"))
         if ev.action not in catalogue.index:
             problems.append(doc.problem((*where, "action"), f"unknown action '{ev.action}'",
                                         did_you_mean(ev.action, catalogue.index)))
-            continue
-        action = catalogue[ev.action]
-        if ev.actor in actors and actors[ev.actor].kind not in action.actors:
-            problems.append(doc.problem((*where, "action"), f"a {actors[ev.actor].kind} "
-                                        f"cannot take '{ev.action}'"))
-        if action.target == "none" and ev.target is not None:
-            problems.append(doc.problem((*where, "target"), f"'{ev.action}' takes no target"))
-        elif action.target != "none":
-            if ev.target is None:
-                problems.append(doc.problem(where, f"'{ev.action}' needs a target"))
-            else:
-                need_actor(ev.target, (*where, "target"), action.target)
+        problems += check_move(ev, actors, catalogue, doc, where)
         if ev.day > spec.horizon_days:
             problems.append(doc.problem((*where, "day"), f"day {ev.day} is after the "
                                         f"horizon ({spec.horizon_days} days)"))

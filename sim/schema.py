@@ -9,20 +9,42 @@ misspelt field names.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from sim.errors import InputError, Problem, did_you_mean
-from sim.yamlio import Document
+from sim.yamlio import Document, show_name
 
 Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 Str = Annotated[str, Strict()]
 Bool = Annotated[bool, Strict()]
 Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
+
+MAX_ID_LENGTH = 32
+_ID = re.compile(rf"[A-Za-z][A-Za-z0-9]{{0,{MAX_ID_LENGTH - 1}}}")
+
+
+def _check_id(name: str) -> str:
+    """Accept an id made of letters and digits, starting with a letter.
+
+    Ids are joined with '_' in CSV headers and with '.' in field paths, so only
+    letters and digits keep them apart.
+    """
+    if _ID.fullmatch(name):
+        return name
+    near = re.sub(r"[^A-Za-z0-9]", "", name).lstrip("0123456789")[:MAX_ID_LENGTH]
+    hint = f" (did you mean '{near}'?)" if near else ""
+    raise ValueError(f"id '{show_name(name)}' must be 1 to {MAX_ID_LENGTH} ASCII letters and "
+                     f"digits, starting with a letter{hint}")
+
+
+Id = Annotated[str, Strict(), AfterValidator(_check_id)]
+"""An actor or Council-seat id, such as ``USA`` or ``UNSC``."""
 
 
 class Record(BaseModel):
