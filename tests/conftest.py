@@ -63,7 +63,7 @@ BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # from calling update, sync and field-trial services, which hang on a closed network.
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-BROWSER_INSTALL_TIMEOUT = 600  # seconds for `playwright install chromium` (about 150 MB)
+BROWSER_INSTALL_TIMEOUT = 600  # seconds for `playwright install chromium`, a one-off download
 _install_tried: list[str] = []  # the outcome of the one install attempt per session
 
 
