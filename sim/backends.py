@@ -10,16 +10,52 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+# concurrent.futures refuses more than 61 worker processes on Windows (its wait limit)
+MAX_WINDOWS_WORKERS = 61
 
 
 def default_workers() -> int:
     """Cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
+    except AttributeError:  # sched_getaffinity exists on Linux only
         return os.cpu_count() or 1
+
+
+def start_method() -> str:
+    """``forkserver`` where the platform has it (Linux, macOS), else ``spawn`` (Windows).
+
+    Both start workers from a clean interpreter, never by forking a process
+    that may hold threads or locks.
+    """
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _watch_parent(lifeline) -> None:
+    """Worker initializer: leave Ctrl-C to the parent, and exit when the parent is gone.
+
+    ``lifeline`` is the read end of a pipe whose only write end the parent
+    holds; when the parent dies in any way (even SIGKILL) the operating
+    system closes it, ``recv`` fails, and this worker exits at once instead
+    of waiting forever for work that will never come. This is portable, and
+    unlike a parent-pid check it does not depend on who forked the worker (the
+    forkserver, with that start method).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
+
+    def watch():
+        try:
+            lifeline.recv()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+    threading.Thread(target=watch, name="escsim-parent-watch", daemon=True).start()
 
 
 class InlineBackend:
@@ -40,11 +76,13 @@ class ProcessBackend:
     """Local worker processes; at most two chunks per worker in flight (bounded memory)."""
 
     def __init__(self, workers: int):
+        if sys.platform == "win32":
+            workers = min(workers, MAX_WINDOWS_WORKERS)
         self.workers = workers
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-            else "spawn"
-        self.pool = ProcessPoolExecutor(max_workers=workers,
-                                        mp_context=multiprocessing.get_context(method))
+        context = multiprocessing.get_context(start_method())
+        lifeline, self._lifeline = context.Pipe(duplex=False)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                        initializer=_watch_parent, initargs=(lifeline,))
 
     def map(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator:
         """Yield ``fn(*task)`` for each task as workers finish them (any order)."""
@@ -65,13 +103,15 @@ class ProcessBackend:
     def close(self, abort: bool = False):
         """Stop the workers and drop queued work.
 
-        With ``abort`` (Ctrl-C, an error) the workers are terminated at once
-        instead of finishing the chunks they are computing.
+        With ``abort`` (Ctrl-C, SIGTERM, an error) the workers are terminated
+        at once instead of finishing the chunks they are computing.
         """
         if abort:
-            for process in list(getattr(self.pool, "_processes", {}).values()):
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            for process in processes:
                 process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._lifeline.close()
 
 
 def make_backend(name: str = "local", workers: int | None = None,

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from sim.errors import InputError, ResourceError
+from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
 DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
 SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.catalogue.SCHEMES (tested equal)
 
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports a Ctrl-C
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, as a shell reports SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: stop like Ctrl-C (a BaseException, so no handler swallows it)."""
 
 
 def _whole(low: int, high: int | None = None):
@@ -35,8 +44,12 @@ def _whole(low: int, high: int | None = None):
 
 
 _positive = _whole(1)
-_count = _whole(0)
 _seed = _whole(0, 2**63)  # also a run index
+# the same limits as the scenario fields the flags override (horizon_days, montecarlo.runs)
+_days = _whole(1, MAX_HORIZON_DAYS + 1)
+_runs = _whole(1, MAX_RUNS + 1)
+_kept = _whole(0, MAX_RUNS + 1)
+_workers = _whole(1, MAX_WORKERS + 1)
 
 
 def _half_width(text: str) -> float:
@@ -51,19 +64,22 @@ def _half_width(text: str) -> float:
 
 def _ensemble_options(p, whose: str = "the scenario's"):
     """Options shared by ``run`` and ``compare``: horizon, seed, output and where to run."""
-    p.add_argument("--days", type=_positive, help=f"horizon in days (default: {whose})")
+    p.add_argument("--days", type=_days,
+                   help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: {whose})")
     p.add_argument("--seed", type=_seed, help=f"master seed (default: {whose})")
     p.add_argument("--out", type=Path, default=Path("outputs"),
                    help="parent folder for results (default: outputs)")
-    p.add_argument("--workers", type=_positive,
-                   help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--workers", type=_workers,
+                   help=f"worker processes, at most {MAX_WORKERS} (default: all cores; 1 "
+                        "runs in this process)")
     p.add_argument("--chunk-size", type=_positive, metavar="N",
                    help="runs per chunk of work (default: about four chunks per worker, "
                         "100 to 10,000 runs)")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local processes (default) or a Dask cluster")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="use an existing Dask scheduler (implies --backend dask)")
+                   help="use an existing Dask scheduler (implies --backend dask); refused "
+                        "if it does not answer within 10 s")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -89,16 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Results do not depend on --workers, --chunk-size or "
                                    "--backend.")
     p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--runs", type=_positive,
-                   help="number of runs (default: the scenario's); with --until-ci, the "
-                        "size of each batch")
+    p.add_argument("--runs", type=_runs,
+                   help=f"number of runs, at most {MAX_RUNS:,} (default: the scenario's); "
+                        "with --until-ci, the size of each batch")
     _ensemble_options(p)
-    p.add_argument("--keep-trajectories", type=_count, default=DEFAULT_KEEP, metavar="N",
+    p.add_argument("--keep-trajectories", type=_kept, default=DEFAULT_KEEP, metavar="N",
                    help=f"keep the day-by-day index of runs 0..N-1 (default: {DEFAULT_KEEP})")
     p.add_argument("--until-ci", type=_half_width, metavar="H",
                    help="add batches of --runs runs until every outcome's 95%% interval "
                         "is narrower than +/-H (e.g. 0.005)")
-    p.add_argument("--max-runs", type=_positive, default=10_000_000, metavar="N",
+    p.add_argument("--max-runs", type=_runs, default=10_000_000, metavar="N",
                    help="cap on runs for --until-ci (default: 10,000,000)")
 
     p = sub.add_parser("compare", help="run scenarios on common random numbers and compare",
@@ -111,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "scenario.")
     p.add_argument("files", nargs="+", metavar="FILE", type=Path,
                    help="scenario files; the first is the baseline of the differences")
-    p.add_argument("--runs", type=_positive,
-                   help="runs per scenario (default: the first scenario's)")
+    p.add_argument("--runs", type=_runs,
+                   help=f"runs per scenario, at most {MAX_RUNS:,} (default: the first "
+                        "scenario's)")
     _ensemble_options(p, whose="the first scenario's")
 
     p = sub.add_parser("plot", help="redraw the charts and report of a results folder",
@@ -135,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=_seed, required=True, metavar="K",
                    help="run index (0-based, as in runs.csv)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
-    p.add_argument("--days", type=_positive, help="horizon in days (default: the scenario's)")
+    p.add_argument("--days", type=_days,
+                   help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: the "
+                        "scenario's)")
 
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
@@ -162,12 +181,37 @@ def cmd_validate(args) -> int:
     return status
 
 
+def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
+             folders: int = 1, keep: int = 0) -> int:
+    """Refuse, before any work, what cannot succeed; return the worker count to use.
+
+    Checks the ``--scheduler`` address, that results can be written under
+    ``folder``, and that memory and disk suffice for ``total`` runs in
+    batches of ``runs``, on the workers that will really run: never more
+    than a batch has chunks of work.
+    """
+    from sim import engine, results
+    from sim.backends import default_workers
+    from sim.montecarlo import auto_chunk, check_resources
+    if args.scheduler:
+        from sim.dask_backend import check_address
+        check_address(args.scheduler)
+    results.check_writable(folder)
+    workers = args.workers or default_workers()
+    chunk = args.chunk_size or auto_chunk(runs, workers)
+    workers = min(workers, -(-runs // chunk))
+    check_resources(total, days, len(scenario.spec.actors), args.out, keep,
+                    n_pairs=len(engine.state_pairs(scenario)), chunk=chunk,
+                    workers=1 if args.scheduler else workers, folders=folders)
+    return workers
+
+
 @contextlib.contextmanager
-def _working(args, runs: int):
+def _working(args, runs: int, workers: int):
     """The backend and progress display of a run; on any interruption workers stop at once."""
     from sim.backends import make_backend
     from sim.progress import Progress
-    backend = make_backend(args.backend, args.workers, args.scheduler)
+    backend = make_backend(args.backend, workers, args.scheduler)
     progress = Progress(runs, quiet=args.quiet)
     try:
         yield backend, progress
@@ -182,14 +226,14 @@ def _working(args, runs: int):
 def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
     from sim import results as res
-    from sim.montecarlo import check_resources
     from sim.scenario import load_scenario
     scenario = load_scenario(args.file)
     runs = args.runs or scenario.spec.montecarlo.runs
     days = args.days or scenario.spec.horizon_days
-    check_resources(args.max_runs if args.until_ci else runs, days,
-                    len(scenario.spec.actors), args.out, keep=args.keep_trajectories)
-    with _working(args, runs) as (backend, progress):
+    total = args.max_runs if args.until_ci else runs
+    workers = _prepare(args, runs, total, days, scenario,
+                       args.out / res.safe_name(scenario.name), keep=args.keep_trajectories)
+    with _working(args, runs, workers) as (backend, progress):
         folder, ensemble = res.run_to_folder(
             scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=args.seed,
             days=days, backend=backend, chunk_size=args.chunk_size,
@@ -215,13 +259,16 @@ def cmd_compare(args) -> int:
     import json
 
     from sim import compare
-    from sim.montecarlo import check_resources
+    from sim.montecarlo import DEFAULT_KEEP as keep
     scenarios = compare.load_all(args.files)
     first = scenarios[0]
     runs = args.runs or first.spec.montecarlo.runs
     days = args.days or first.spec.horizon_days
-    check_resources(runs * len(args.files), days, len(first.spec.actors), args.out)
-    with _working(args, runs * len(args.files)) as (backend, progress):
+    n = len(scenarios)
+    # one folder per scenario plus the comparison's own charts and page
+    workers = _prepare(args, runs, runs * n, days, first, args.out / "compare",
+                       folders=n + 1, keep=keep)
+    with _working(args, runs * n, workers) as (backend, progress):
         folder = compare.run(scenarios, args.out, runs=runs, seed=args.seed, days=days,
                              backend=backend, chunk_size=args.chunk_size, progress=progress)
     cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
@@ -279,12 +326,38 @@ COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
             "plot": cmd_plot, "story": cmd_story, "actions": cmd_actions}
 
 
+@contextlib.contextmanager
+def _stop_on_signals():
+    """SIGINT raises KeyboardInterrupt and SIGTERM :class:`Terminated`, once.
+
+    Both unwind the same way (workers stopped, the staging folder and any
+    empty folder this run created removed). Further signals are ignored
+    while that cleanup runs, so a second Ctrl-C cannot leave half of it done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum, frame):
+        for name in ("SIGINT", "SIGTERM"):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``escsim`` and ``python -m sim``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with _stop_on_signals():
+            return COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
             raise
@@ -296,11 +369,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"escsim: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as exc:
         if args.debug:
             raise
-        print("interrupted; no results were written", file=sys.stderr)
-        return 130
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
+        print(f"{what}; no results were written", file=sys.stderr)
+        return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_TERMINATED
 
 
 if __name__ == "__main__":

@@ -9,3 +9,6 @@ MAX_HORIZON_DAYS = 3650
 
 MAX_RUNS = 100_000_000
 """Most runs of one ensemble: ``montecarlo.runs``, ``--runs`` and ``--max-runs``."""
+
+MAX_WORKERS = 256
+"""Most local worker processes for ``--workers`` (each needs about 150 MiB)."""

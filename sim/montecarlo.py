@@ -77,7 +77,16 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054):
 
 
 def available_memory() -> int:
-    """Bytes of memory available to this process now (MemAvailable on Linux)."""
+    """Bytes of memory available to this process now.
+
+    psutil where installed (every platform); otherwise Linux's MemAvailable,
+    then the POSIX count of free pages; an unknown amount counts as unlimited.
+    """
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -85,35 +94,72 @@ def available_memory() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # Windows, macOS: no such names
+        return 2**63
 
 
-def estimate(runs: int, days: int, n_actors: int, keep: int = DEFAULT_KEEP,
-             chunk: int = DEFAULT_CHUNK, workers: int = 2):
-    """Rough (memory, disk) bytes for a streamed ensemble and its results folder.
+# Calibration of the estimates, measured on Linux with Python 3.11, numba and the
+# shipped scenarios (4-5 actors, 6-12 state pairs) at 100, 1,000 and 3,650 days:
+WORKER_BYTES = 150 * 2**20  # a worker process before any work (measured USS: 128 MiB)
+DRAWING_BYTES = 200 * 2**20  # matplotlib drawing the charts in this process
+DAY_HISTOGRAM_BYTES = 130_000  # one aggregate, per day: 4 schemes x 4,000 index bins x 8 B
+ROW_BYTES = 100  # a runs.csv row without its pair columns and path (measured 100-120)
+PATH_CHARS_PER_DAY = 0.25  # mean length of the path column per day (measured 0.2)
+FOLDER_BYTES = 3_000_000  # charts and report.html whatever the horizon (measured 1.9-2.3 MB)
+# charts per day: about 450 B, 250 B per state pair (per-pair panels) and 320 B per actor
+# (actions panels), PNG and SVG together (measured 3.0 kB/day at 6 pairs, 4.7 at 12); the
+# aggregate.npz beside them about 600 B/day (measured 470-490)
+CHART_DAY_BYTES, CHART_PAIR_DAY_BYTES, CHART_ACTOR_DAY_BYTES = 1_050, 250, 320
 
-    Memory holds, per worker, two chunks of model arrays and their histograms,
-    plus the kept trajectories; it does not grow with the number of runs.
+
+def estimate(runs: int, days: int, n_actors: int, n_pairs: int | None = None,
+             keep: int = DEFAULT_KEEP, chunk: int = DEFAULT_CHUNK, workers: int = 1,
+             folders: int = 1):
+    """Rough upper (memory, disk) bytes for a streamed ensemble and its results folders.
+
+    Memory: each worker process, its model batch and about three day-by-day
+    aggregates (its chunk's, a batch's, the copy sent back); here, the merged
+    aggregate, those of up to two chunks per worker waiting to be merged, the
+    kept trajectories and the chart drawing. It does not grow with the number
+    of runs. Disk: runs.csv, trajectories.csv, aggregate.npz, charts (PNG and
+    SVG, per-pair panels) and report.html of ``folders`` results folders.
     """
-    model = min(runs, chunk) * (60 * n_actors * n_actors + 8 * 600)
-    histograms = (days + 1) * (4000 + 8 * n_actors * n_actors) * 8
-    memory = 2 * workers * (model + histograms) + min(keep, runs) * (days + 1) * 40
-    disk = runs * (40 + 4 * n_actors * n_actors) + min(keep, runs) * (days + 1) * 16
-    return memory, disk + 1_000_000
+    n_pairs = n_actors * (n_actors - 1) if n_pairs is None else n_pairs
+    steps = days + 1
+    aggregate = steps * (DAY_HISTOGRAM_BYTES + 64 * (n_pairs + n_actors))
+    row = ROW_BYTES + 2 * n_pairs + int(PATH_CHARS_PER_DAY * days)
+    chunk = max(1, min(runs, chunk))
+    model = min(chunk, engine.model_batch()) * (60 * n_actors * n_actors + 8 * 600)
+    kept = min(keep, runs) * steps * (40 + 16 * n_pairs)
+    in_flight = min(2 * workers if workers > 1 else 1, -(-runs // chunk))
+    here = DRAWING_BYTES + (1 + in_flight) * (aggregate + chunk * row) + kept
+    worker = model + 3 * aggregate + chunk * row
+    memory = here + (workers * (WORKER_BYTES + worker) if workers > 1 else worker)
+    charts = steps * (CHART_DAY_BYTES + CHART_PAIR_DAY_BYTES * n_pairs
+                      + CHART_ACTOR_DAY_BYTES * n_actors)
+    disk = (runs * row + min(keep, runs) * steps * (40 + 2 * n_pairs)
+            + folders * (FOLDER_BYTES + charts))
+    return memory, disk
 
 
 def check_resources(runs: int, days: int, n_actors: int, out: Path | None = None,
-                    keep: int = DEFAULT_KEEP):
+                    keep: int = DEFAULT_KEEP, *, n_pairs: int | None = None,
+                    chunk: int | None = None, workers: int = 1, folders: int = 1):
     """Refuse, before any work, an ensemble that would not fit in memory or on disk."""
-    memory, disk = estimate(runs, days, n_actors, keep)
+    chunk = chunk or auto_chunk(runs, workers)
+    memory, disk = estimate(runs, days, n_actors, n_pairs, keep, chunk, workers, folders)
     free = available_memory()
     if memory > 0.8 * free:
+        procs = f" with {workers} worker processes" if workers > 1 else ""
         raise ResourceError(
-            f"{runs:,} runs x {days} days need about {memory / 2**30:.1f} GiB of memory, "
-            f"but only {free / 2**30:.1f} GiB is available; ask for fewer runs or days")
+            f"{runs:,} runs x {days} days{procs} need about {memory / 2**30:.1f} GiB of "
+            f"memory, but only {free / 2**30:.1f} GiB is available; ask for fewer "
+            f"{'workers, ' if workers > 1 else ''}runs or days")
     if out is not None:
         probe = Path(out)
-        while not probe.exists():
+        while not probe.exists() and probe != probe.parent:
             probe = probe.parent
         room = shutil.disk_usage(probe).free
         if disk > 0.9 * room:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
+import itertools
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import sys
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import __version__, engine
+from sim.errors import ResourceError
 from sim.montecarlo import DEFAULT_KEEP, Ensemble, run_ensemble, wilson_interval
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
@@ -29,6 +33,7 @@ from sim.resultset import ResultSet
 CHECKPOINT_DAYS = (7, 14, 30)
 """Days at which summary.json reports the probability of having crossed each threshold."""
 TOP_PATHS = 10
+MAX_NAME = 100  # characters of a scenario's folder name
 
 
 def summary(ensemble: Ensemble) -> dict:
@@ -66,14 +71,24 @@ def summary(ensemble: Ensemble) -> dict:
 
 
 def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
-    """What is needed to reproduce the folder: inputs and their hashes, versions, command."""
+    """What is needed to reproduce the folder: inputs and their hashes, versions, command.
+
+    ``files`` gives the SHA-256 of every input file (the scenario, what it
+    extends, the seed events); ``scenario_sha256`` is the scenario file's own
+    (its entry in ``files``); ``inputs_sha256`` covers all of them at once: the
+    SHA-256 of their bytes concatenated in the order ``files`` lists them.
+    """
     import matplotlib
     import mesa
     scen = ensemble.scenario
+    paths = list(dict.fromkeys(scen.files))
+    contents = [f.read_bytes() for f in paths]
     return {
         "scenario": str(scen.path),
-        "scenario_sha256": scen.sha256,
-        "files": {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in scen.files},
+        "scenario_sha256": hashlib.sha256(scen.path.read_bytes()).hexdigest(),
+        "inputs_sha256": hashlib.sha256(b"".join(contents)).hexdigest(),
+        "files": {str(f): hashlib.sha256(data).hexdigest()
+                  for f, data in zip(paths, contents, strict=True)},
         "seed": ensemble.seed,
         "runs": ensemble.n_runs,
         "days": ensemble.days,
@@ -85,28 +100,152 @@ def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
     }
 
 
+def safe_name(name: str) -> str:
+    """``name`` as one safe folder name: letters, digits, ``.``, ``_`` and ``-`` only.
+
+    Any other character becomes ``_`` and leading dots are dropped, so a
+    scenario file called ``...yaml`` or ``.yaml`` can neither climb out of
+    ``--out`` nor hide its results; an empty result becomes ``scenario``.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:MAX_NAME].lstrip(".")
+    return cleaned or "scenario"
+
+
+def _make_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return the ones created, deepest first."""
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    created = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # another run made it meanwhile: not ours to remove
+            continue
+        created.append(path)
+    return created[::-1]
+
+
+def _remove_empty(folders: list[Path]):
+    """Remove the folders this run created (deepest first) unless something is in them."""
+    for path in folders:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
+_CLAIMED: dict[Path, list[Path]] = {}  # claimed folder -> parents its claim created
+
+
 def new_folder_name(base: Path, seed: int) -> str:
-    """A fresh folder name: UTC timestamp and seed, with a counter if taken."""
+    """Claim a fresh folder ``base/<UTC time>-seed<seed>[-k]``; return its name.
+
+    The claim is an ``os.mkdir`` of an empty placeholder, which succeeds for one
+    process only, so two runs started in the same second with the same seed
+    get different folders (``-2``, ``-3``...). :func:`staging` replaces the
+    placeholder with the finished folder, or removes it.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    name, k = f"{stamp}-seed{seed}", 1
-    while (base / name).exists():
-        k += 1
-        name = f"{stamp}-seed{seed}-{k}"
-    return name
+    created = _make_dirs(base)
+    for k in itertools.count(1):
+        name = f"{stamp}-seed{seed}" + (f"-{k}" if k > 1 else "")
+        try:
+            (base / name).mkdir()
+        except FileExistsError:
+            continue
+        except BaseException:
+            _remove_empty(created)
+            raise
+        _CLAIMED[(base / name).absolute()] = created
+        return name
+    raise AssertionError("unreachable")
+
+
+def _place(tmp: Path, final: Path):
+    """Move the finished ``tmp`` onto the empty placeholder ``final`` in one step."""
+    try:
+        os.replace(tmp, final)  # POSIX: atomically replaces an empty folder
+    except OSError:
+        final.rmdir()  # Windows cannot replace a folder; the placeholder is ours and empty
+        tmp.rename(final)
 
 
 @contextlib.contextmanager
 def staging(final: Path):
-    """Yield a temporary folder beside ``final``; move it into place only on success."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
-    tmp.mkdir()
+    """Yield a hidden temporary folder beside ``final``; move it into place only on success.
+
+    On any failure or interruption (Ctrl-C, SIGTERM) the temporary folder, the
+    placeholder of ``final`` and any parent folder this run created are
+    removed when empty: nothing is left behind. A write that fails for lack of
+    room or rights becomes a :class:`~sim.errors.ResourceError`.
+    """
+    final = Path(final)
+    created = _CLAIMED.pop(final.absolute(), None)
+    if created is None:  # the name was not claimed by new_folder_name: claim it now
+        created = _make_dirs(final.parent)
+        final.mkdir()
+    cleanup = [final, *created]
+    tmp = None
     try:
+        for k in itertools.count():
+            tmp = final.parent / (f".{final.name}.partial-{os.getpid()}" + (f"-{k}" if k else ""))
+            try:
+                tmp.mkdir()
+                break
+            except FileExistsError:  # left by an earlier process with this pid
+                continue
         yield tmp
-        tmp.rename(final)
+        _place(tmp, final)
+    except OSError as exc:
+        _discard(tmp, cleanup)
+        raise ResourceError(_write_problem(final.parent, exc)) from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _discard(tmp, cleanup)
         raise
+
+
+def _discard(tmp: Path | None, cleanup: list[Path]):
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _remove_empty(cleanup)
+
+
+def _write_problem(where: Path, exc: OSError) -> str:
+    """One line for a failed write: the disk filled up, or the folder is not writable."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk under {where} filled up while the results were written; nothing "
+                f"was kept (free some space or use --out elsewhere)")
+    return f"cannot write the results under {where}: {exc.strerror or exc}; nothing was kept"
+
+
+def check_writable(folder: Path):
+    """Refuse, before any work, a results folder that cannot be created or written.
+
+    Creates ``folder`` (and missing parents), writes and removes a probe file,
+    then removes what it created: a file in the way, a read-only file system or
+    missing rights are reported now, not after the runs.
+    """
+    folder = Path(folder)
+    for parent in (folder, *folder.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise ResourceError(f"cannot write results under {folder}: {parent} is a "
+                                    f"file, not a folder")
+            break
+    created = []
+    try:
+        created = _make_dirs(folder)
+        probe = folder / f".escsim-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ResourceError(f"cannot write results under {folder}: {reason}") from None
+    finally:
+        _remove_empty(created)
 
 
 def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:
@@ -128,10 +267,14 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
 
     Under the run's own scoring scheme they replace ``charts/`` and the report;
     under another scheme they go beside them, as ``charts-<scheme>/`` and
-    ``report-<scheme>.html`` (``compare-<scheme>.html``). The new files are
-    drawn aside and moved in only when complete.
+    ``report-<scheme>.html`` (``compare-<scheme>.html``). Every file read is
+    checked first (:func:`sim.resultset.load_results`): a damaged folder gives
+    one problem per line and is left as it was. The new files are drawn aside
+    and moved in only when complete.
     """
     from sim import compare
+    from sim.errors import InputError, Problem
+    from sim.resultset import load_results
     folder = Path(folder)
     tmp = folder / f".replot.partial-{os.getpid()}"
     try:
@@ -139,15 +282,17 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
             own, page = scheme is None, "compare"
             compare.draw_into(folder, tmp, scheme)
         else:
-            rs = ResultSet.load(folder)
+            rs, numbers = load_results(folder)
             scheme = scheme or rs.run_scheme
             own, page = scheme == rs.run_scheme, "report"
-            numbers = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
             draw(rs.rescored(scheme), tmp, numbers)
         suffix = "" if own else f"-{scheme}"
         shutil.rmtree(folder / f"charts{suffix}", ignore_errors=True)
         (tmp / "charts").replace(folder / f"charts{suffix}")
         (tmp / f"{page}.html").replace(folder / f"{page}{suffix}.html")
+    except OSError as exc:  # the folder cannot be written: read-only, full, gone
+        raise InputError([Problem(folder, None, "", f"cannot write the charts: "
+                                                    f"{exc.strerror or exc}")]) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder / f"{page}{suffix}.html"
@@ -173,8 +318,13 @@ def run_to_folder(scenario, out: Path | None = None, argv: list[str] | None = No
     """Run an ensemble straight into a new results folder; return its path and summary."""
     seed = ensemble_options.get("seed")
     seed = scenario.spec.montecarlo.seed if seed is None else seed
-    base = (Path(out) if out else Path("outputs")) / scenario.name
+    out = Path(out) if out else Path("outputs")
+    base = out / safe_name(scenario.name)
     final = base / new_folder_name(base, seed)
+    # safe_name leaves no separator and no "..", so this holds; checked because a folder
+    # outside --out is the one mistake a results writer must never make
+    inside = Path(os.path.normpath(final.absolute()))
+    assert inside.is_relative_to(os.path.normpath(out.absolute())), final
     argv = list(sys.argv if argv is None else argv)
     with staging(final) as tmp:
         ensemble = write_results(scenario, tmp, argv, **ensemble_options)
