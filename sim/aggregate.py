@@ -10,14 +10,22 @@ exactly.
 
 from __future__ import annotations
 
+import io
+import lzma
+import re
+import struct
+import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from sim import kernels
-from sim.catalogue import CATEGORIES
+from sim.catalogue import CATEGORIES, SCHEMES
+from sim.errors import InputError, Problem
 from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.yamlio import read_bytes
 
 INDEX_BINS = 4000
 MAX_LEVEL = 7
@@ -121,17 +129,73 @@ class Aggregate:
             casualties=self.casualties)
 
     @classmethod
-    def load(cls, path: Path) -> Aggregate:
-        """Read an aggregate written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
-            agg = cls(int(f["days"]), f["levels"].shape[1], f["edges"], f["moves"].shape[1])
-            agg.runs = int(f["runs"])
-            for name in ("outcomes", "first", "index", "levels", "moves"):
-                setattr(agg, name, f[name])
-            agg.paths = Counter(dict(zip(f["path_names"].tolist(),
-                                         f["path_counts"].tolist(), strict=True)))
-            agg.casualties = np.int64(f["casualties"])
+    def load(cls, path: Path, days: int, n_pairs: int, n_actors: int, runs: int) -> Aggregate:
+        """Read an aggregate written by :meth:`save`, checking it against what it must hold.
+
+        ``days``, ``n_pairs`` and ``n_actors`` come from the results folder's
+        ``scenario.json`` and ``runs`` from its ``summary.json``: they fix every
+        array's shape, so the file is refused beyond the size they allow, each
+        array's declared shape is checked before it is read, and the counts must
+        be those of ``runs`` runs. Raises :class:`InputError` with one problem
+        per line.
+        """
+        shapes = {"days": (), "runs": (), "casualties": (), "edges": (len(SCHEMES), INDEX_BINS + 1),
+                  "outcomes": (len(OUTCOMES),), "first": (len(THRESHOLDS), days + 2),
+                  "index": (len(SCHEMES), days + 1, INDEX_BINS),
+                  "levels": (days + 1, n_pairs, MAX_LEVEL + 1),
+                  "moves": (days + 1, n_actors, len(MOVES))}
+        path_chars = 2 * days + 1  # a rung per day, joined by '-', repeats dropped
+        limit = 2**20 + 8 * sum(int(np.prod(s)) for s in shapes.values()) + runs * (
+            8 + 4 * path_chars)
+        raw = read_bytes(path, limit)
+        try:
+            f = read_npz(raw, shapes, runs, path_chars)
+        except NpzProblem as exc:
+            raise InputError([Problem(path, None, exc.field, exc.message)]) from None
+        agg = cls(days, n_pairs, f["edges"], n_actors)
+        agg.runs = int(f["runs"])
+        for name in ("outcomes", "first", "index", "levels", "moves"):
+            setattr(agg, name, f[name])
+        agg.paths = Counter(dict(zip(f["path_names"].tolist(), f["path_counts"].tolist(),
+                                     strict=True)))
+        agg.casualties = np.int64(f["casualties"])
+        problems = agg.check(days, runs)
+        if problems:
+            raise InputError([Problem(path, None, field, message) for field, message in problems])
         return agg
+
+    def check(self, days: int, runs: int) -> list[tuple[str, str]]:
+        """What is inconsistent in counts read back, as (array, message) pairs."""
+        if self.days != days:
+            return [("days", f"is {self.days}, but scenario.json says {days}")]
+        if self.runs != runs:
+            return [("runs", f"is {self.runs}, but summary.json says {runs}")]
+        found = []
+        for name, arr in (("outcomes", self.outcomes), ("first", self.first),
+                          ("index", self.index), ("levels", self.levels),
+                          ("moves", self.moves),
+                          ("path_counts", np.array(list(self.paths.values()), dtype=np.int64))):
+            if arr.size and (arr.min() < 0 or arr.max() > runs):
+                found.append((name, f"counts must be between 0 and the {runs:,} runs"))
+                continue
+            # each day, pair, actor and threshold counts every run once (no moves on day 0)
+            totals = arr.sum() if name in ("outcomes", "path_counts") else arr.sum(axis=-1)
+            want = np.full(np.shape(totals), runs)
+            if name == "moves":
+                want[0] = 0
+            bad = np.argwhere(totals != want)
+            if len(bad):
+                at = tuple(int(i) for i in bad[0])
+                where = f" at {list(at)}" if at else ""
+                found.append((name, f"counts{where} add up to {int(totals[at]):,}, "
+                                    f"expected {int(want[at]):,}"))
+        if self.casualties < 0:
+            found.append(("casualties", f"must be at least 0, got {self.casualties}"))
+        if not np.isfinite(self.edges).all() or np.any(np.diff(self.edges, axis=1) <= 0):
+            found.append(("edges", "bin edges must be finite and increasing"))
+        if not all(PATH.fullmatch(p) for p in self.paths):
+            found.append(("path_names", f"paths must be rungs 0-{MAX_LEVEL} joined by '-'"))
+        return found
 
     # -------------------------------------------------------------- reading --------
 
@@ -198,3 +262,88 @@ def kaplan_meier(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
         ([0.0], np.cumsum(events + censored)[:-1]))
     hazard = np.divide(events, at_risk, out=np.zeros_like(events), where=at_risk > 0)
     return np.cumprod(1 - hazard)
+
+
+# ------------------------------------------------------------------ reading back -------
+
+PATH = re.compile(f"[0-{MAX_LEVEL}](-[0-{MAX_LEVEL}])*")
+"""An escalation path as :meth:`Aggregate.save` writes it."""
+INT64, FLOAT64 = np.dtype("<i8"), np.dtype("<f8")
+READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, KeyError, OSError,
+               EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError,
+               struct.error)
+"""What the zip and .npy readers raise on damaged bytes (a bad CRC, a short stream...)."""
+
+
+class NpzProblem(Exception):
+    """One thing wrong with an ``aggregate.npz``: the array it concerns and what."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def read_npz(raw: bytes, shapes: dict[str, tuple], runs: int, path_chars: int
+             ) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, each checked for its shape and type before it is read.
+
+    ``shapes`` gives the shape of every int64 array (``edges``: float64); the
+    paths are two arrays of one entry per distinct path, at most ``runs``, of
+    at most ``path_chars`` characters. No pickled objects are ever loaded.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except READ_ERRORS as exc:
+        raise NpzProblem("", f"not a valid .npz (zip) file: {one_line(exc)}") from None
+    with archive:
+        present = {info.filename for info in archive.infolist()}
+        wanted = [*shapes, "path_names", "path_counts"]
+        missing = [name for name in wanted if f"{name}.npy" not in present]
+        if missing:
+            raise NpzProblem("", f"missing arrays: {', '.join(missing)}")
+        arrays = {}
+        for name in wanted:
+            try:
+                with archive.open(f"{name}.npy") as fh:
+                    check_header(fh, name, shapes.get(name), runs, path_chars)
+                with archive.open(f"{name}.npy") as fh:
+                    arrays[name] = np.lib.format.read_array(fh, allow_pickle=False)
+                    if fh.read(1):  # reading to the end also checks the CRC
+                        raise NpzProblem(name, "has bytes past the end of the array")
+            except READ_ERRORS as exc:
+                raise NpzProblem(name, f"cannot be read: {one_line(exc)}") from None
+    if arrays["path_names"].shape != arrays["path_counts"].shape:
+        raise NpzProblem("path_counts", f"has {len(arrays['path_counts'])} entries, but "
+                                        f"path_names has {len(arrays['path_names'])}")
+    if len(set(arrays["path_names"].tolist())) != len(arrays["path_names"]):
+        raise NpzProblem("path_names", "a path is listed twice")
+    return arrays
+
+
+def check_header(fh, name: str, shape: tuple | None, runs: int, path_chars: int):
+    """Refuse an array whose declared shape or type is not the expected one."""
+    version = np.lib.format.read_magic(fh)
+    if version not in ((1, 0), (2, 0)):
+        raise NpzProblem(name, f"unsupported .npy format version {version}")
+    reader = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+              np.lib.format.read_array_header_2_0)
+    got, _, dtype = reader(fh)
+    if name == "path_names":
+        ok = len(got) == 1 and got[0] <= runs and dtype.kind == "U" \
+            and dtype.itemsize <= 4 * path_chars
+        expected = f"at most {runs:,} strings of at most {path_chars} characters"
+    elif name == "path_counts":
+        ok = len(got) == 1 and got[0] <= runs and dtype == INT64
+        expected = f"at most {runs:,} int64 counts"
+    else:
+        want = FLOAT64 if name == "edges" else INT64
+        ok = got == shape and dtype == want
+        expected = f"{want} of shape {shape}"
+    if not ok:
+        raise NpzProblem(name, f"is {dtype} of shape {got}, expected {expected}")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, cut to a readable length."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -26,16 +26,22 @@ import contextlib
 import csv
 import json
 import math
+import os
+import re
 import shlex
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from sim import plots
 from sim.catalogue import SCHEMES
+from sim.errors import InputError, Problem
 from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.resultset import ResultSet
+from sim.resultset import ResultSet, check_folder, read_json
+from sim.schema import Bool, Fraction, Int, Num, Record, Str
 
 Z95 = 1.959963984540054
 SCALE = 10_000  # runs.csv writes indices with four decimals
@@ -379,13 +385,16 @@ and the resulting ranking (most escalatory first). {esc(verdict)}</p>
 
 
 def is_comparison(folder: Path) -> bool:
-    """Whether ``folder`` was written by ``escsim compare``."""
-    return (Path(folder) / "comparison.json").is_file()
+    """Whether ``folder`` was written by ``escsim compare`` (has a ``comparison.json``).
+
+    Any entry of that name counts, so a damaged one is reported, not mistaken
+    for a results folder with missing files.
+    """
+    return os.path.lexists(Path(folder) / "comparison.json")
 
 
 def load_all(paths: list[Path]) -> list:
     """Load every scenario, reporting the problems of all files at once."""
-    from sim.errors import InputError
     from sim.scenario import load_scenario
     scenarios, problems = [], []
     for path in paths:
@@ -434,11 +443,137 @@ def draw_into(folder: Path, out: Path, scheme: str | None = None) -> Path:
     """Draw comparison ``folder``'s charts (``out/charts``) and ``out/compare.html``.
 
     ``scheme`` redraws the index charts under another scoring scheme (default:
-    each scenario's own).
+    each scenario's own). Everything is read and checked first
+    (:func:`load_comparison`).
     """
-    cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    sets = [ResultSet.load(folder / name) for name in cmp["folders"]]
+    cmp, sets = load_comparison(folder)
     if scheme is not None:
         sets = [rs.rescored(scheme) for rs in sets]
     charts = plots.draw_all(COMPARE_CHARTS, out / "charts", cmp, sets)
     return write_report(cmp, sets, charts, out / "compare.html")
+
+
+# ------------------------------------------------------------------ reading back -------
+
+class Interval(Record):
+    """A mean with its 95% interval."""
+
+    mean: Num
+    ci95: tuple[Num, Num]
+
+
+class OutcomeRow(Record):
+    """One outcome: each scenario's probability and its difference from the baseline."""
+
+    probability: list[Fraction]
+    difference: list[Interval]
+
+
+class PeakRow(Record):
+    """The mean peak index under one scheme, and the paired differences."""
+
+    mean: list[Interval]
+    difference: list[Interval]
+
+
+class Ranking(Record):
+    """The scenarios ranked under one scheme."""
+
+    ranking: list[Str]
+    significant: list[Bool]
+
+
+class Robustness(Record):
+    """The ranking under every scheme, and whether it holds."""
+
+    by_scheme: dict[Literal[SCHEMES], Ranking]
+    ranking_holds: Bool
+
+
+class Comparison(Record):
+    """``comparison.json`` as :func:`comparison` writes it."""
+
+    scenarios: list[Str] = Field(min_length=1)
+    folders: list[Str]
+    baseline: Str
+    runs: Int = Field(ge=1)
+    seed: Int = Field(ge=0)
+    days: Int = Field(ge=1)
+    outcomes: dict[Literal[OUTCOMES], OutcomeRow]
+    peak_index: dict[Literal[SCHEMES], PeakRow]
+    robustness: Robustness
+    command: Str
+
+
+def check_comparison(path: Path, cmp: Comparison) -> list[Problem]:
+    """Cross-field checks: every list has one entry per scenario, every key is present."""
+    k, names = len(cmp.scenarios), cmp.scenarios
+    found = []
+
+    def need(field: str, ok: bool, message: str):
+        if not ok:
+            found.append(Problem(path, None, field, message))
+
+    need("folders", len(cmp.folders) == k, f"must list one folder per scenario ({k})")
+    need("baseline", cmp.baseline == names[0], f"must be the first scenario, '{names[0]}'")
+    for key, table, keys in (("outcomes", cmp.outcomes, OUTCOMES),
+                             ("peak_index", cmp.peak_index, SCHEMES),
+                             ("robustness.by_scheme", cmp.robustness.by_scheme, SCHEMES)):
+        for name in keys:
+            need(f"{key}.{name}", name in table, "required field is missing")
+    for name, row in cmp.outcomes.items():
+        for field in ("probability", "difference"):
+            need(f"outcomes.{name}.{field}", len(getattr(row, field)) == k,
+                 f"must have one entry per scenario ({k})")
+    for name, row in cmp.peak_index.items():
+        for field in ("mean", "difference"):
+            need(f"peak_index.{name}.{field}", len(getattr(row, field)) == k,
+                 f"must have one entry per scenario ({k})")
+    for name, row in cmp.robustness.by_scheme.items():
+        need(f"robustness.by_scheme.{name}.ranking", sorted(row.ranking) == sorted(names),
+             "must rank every scenario once")
+        need(f"robustness.by_scheme.{name}.significant", len(row.significant) == k,
+             f"must have one entry per scenario ({k})")
+    return found
+
+
+def load_comparison(folder: Path) -> tuple[dict, list[ResultSet]]:
+    """Read and check a comparison folder: ``comparison.json`` and every scenario's folder.
+
+    A sub-folder must be one plain name inside ``folder`` (``1-<scenario>``...)
+    and hold the same runs, days and seed as the comparison. Raises
+    :class:`InputError` with one problem per line.
+    """
+    folder = Path(folder)
+    check_folder(folder)
+    path = folder / "comparison.json"
+    problems: list[Problem] = []
+    cmp = read_json(path, Comparison, problems)
+    if cmp is not None:
+        problems += check_comparison(path, cmp)
+    if problems:
+        raise InputError(problems)
+    sets = []
+    for k, name in enumerate(cmp.folders):
+        where = f"folders[{k}]"
+        if not re.fullmatch(rf"{k + 1}-[^/\\]+", name) or name.startswith("."):
+            problems.append(Problem(path, None, where, f"'{name[:80]}' is not the folder name "
+                                                       f"of scenario {k + 1} ('{k + 1}-NAME')"))
+        elif not os.path.isdir(folder / name):
+            problems.append(Problem(path, None, where,
+                                    f"the scenario's folder '{name}' is missing"))
+        else:
+            try:
+                rs = ResultSet.load(folder / name)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            sets.append(rs)
+            for field, got, want in (("runs", rs.runs, cmp.runs), ("days", rs.days, cmp.days),
+                                     ("seed", rs.seed, cmp.seed)):
+                if got != want:
+                    problems.append(Problem(path, None, field,
+                                            f"is {want}, but '{name}' has {got}"))
+    if problems:
+        raise InputError(problems)
+    return cmp.model_dump(), sets
