@@ -11,13 +11,23 @@ from __future__ import annotations
 import datetime as dt
 
 from sim.engine import state_pairs
+from sim.errors import InputError, Problem
+from sim.limits import MAX_HORIZON_DAYS
 from sim.model import HOLD, NO_TARGET, EscalationModel
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.scenario import Scenario
 
 
 def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None) -> str:
-    """Return run ``run``'s narrative as text."""
+    """Return run ``run``'s narrative as text.
+
+    ``days`` may be any horizon up to :data:`~sim.limits.MAX_HORIZON_DAYS`; a
+    day past the last calendar date (31 December 9999) is told by its number alone.
+    """
+    if days is not None and not 1 <= days <= MAX_HORIZON_DAYS:
+        raise InputError([Problem(scenario.path, None, "days", f"the horizon must be between 1 "
+                                                               f"and {MAX_HORIZON_DAYS:,} days, "
+                                                               f"got {days:,}")])
     model = EscalationModel(scenario, runs=[run], seed=seed, days=days, record=True)
     summary = model.run()
     ids = model.actor_ids
@@ -33,7 +43,6 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
                      f"  \u201c{ev.quote}\u201d")
     lines.append("")
     for day, rec in enumerate(model.history, start=1):
-        date = spec.start_date + dt.timedelta(days=day)
         entries = []
         for i, aid in enumerate(ids):
             a, t = int(rec.action[0, i]), int(rec.target[0, i])
@@ -54,12 +63,21 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
             entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "
                            f"{yes} in favour, {verdict}")
         if entries:
-            lines.append(f"{date.isoformat()} {date.strftime('%a')}  day {day:>2}  "
+            lines.append(f"{calendar(spec.start_date, day)}day {day:>2}  "
                          f"(index {rec.index[0]:.1f}, casualties {int(rec.casualties[0])})")
             lines.extend(f"    {e}" for e in entries)
     lines.append("")
     lines.extend(outcome_lines(model, summary))
     return "\n".join(lines) + "\n"
+
+
+def calendar(start: dt.date, day: int) -> str:
+    """``day``'s date and weekday as the story's line starts with them, or '' past 9999."""
+    try:
+        date = start + dt.timedelta(days=day)
+    except OverflowError:
+        return ""
+    return f"{date.isoformat()} {date.strftime('%a')}  "
 
 
 def outcome_lines(model: EscalationModel, summary: dict, n: int = 0) -> list[str]:

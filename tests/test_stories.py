@@ -7,10 +7,15 @@ of the mean per-run difference, from the sample itself.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
+import re
 
 import numpy as np
+import pytest
 
+from sim import story
 from sim.montecarlo import simulate
 from sim.outcomes import OUTCOMES
 from sim.scenario import load_scenario
@@ -91,3 +96,87 @@ def test_without_a_council_meeting_request_nothing_convenes(variant):
         sessions |= {(int(run), day) for run in np.nonzero(met)[0]}
     assert len(sessions) >= 10, "too few sessions to test the rule"
     assert sessions == {(run, day + delay) for run, day in requests if day + delay <= days}
+
+
+# ------------------------------------------------------------------ the story's telling ----
+
+def story_days(text: str) -> dict[int, str]:
+    """The header line of each day the story tells, by day number."""
+    return {int(m.group(1)): line for line in text.splitlines()
+            if (m := re.search(r"(?:^|  )day +(\d+)  \(index", line))}
+
+
+def test_story_tells_days_past_the_calendar_by_number():
+    """A story whose days run past 31 December 9999 dates the days it can and tells the
+    rest by their number alone, instead of failing on the calendar."""
+    scenario = load_scenario(ROOT / "scenarios" / "caribbean-2025.yaml")
+    late = dataclasses.replace(scenario, spec=scenario.spec.model_copy(
+        update={"start_date": dt.date(9999, 12, 25)}))
+    days = story_days(story.tell(late, run=0, days=20))
+    assert max(days) > 6, "the run is too quiet to test the calendar's end"
+    for day, line in days.items():
+        if day <= 6:  # 9999-12-25 + 6 days is the last date there is
+            date = dt.date(9999, 12, 25) + dt.timedelta(days=day)
+            assert line.startswith(f"{date.isoformat()} {date.strftime('%a')}  day"), line
+        else:
+            assert line.startswith("day "), line
+
+
+def test_story_at_the_latest_start_date_and_longest_horizon(variant):
+    """The latest start date and the longest horizon the schema accepts: the story runs to
+    the end and its last day is dated on or before 31 December 9999."""
+    from sim.limits import MAX_HORIZON_DAYS
+    from sim.scenario import LAST_START_DATE
+    path = variant(f"start_date: {LAST_START_DATE.isoformat()}\n"
+                   f"horizon_days: {MAX_HORIZON_DAYS}\n")
+    text = story.tell(load_scenario(path), run=1)
+    days = story_days(text)
+    assert max(days) <= MAX_HORIZON_DAYS and "Outcome:" in text
+    last = LAST_START_DATE + dt.timedelta(days=max(days))
+    assert days[max(days)].startswith(last.isoformat())
+
+
+def test_story_refuses_a_horizon_past_the_limit():
+    """A horizon beyond the documented limit is an input problem, not an int16 overflow."""
+    from sim.errors import InputError
+    scenario = load_scenario(ROOT / "scenarios" / "caribbean-2025.yaml")
+    with pytest.raises(InputError, match="between 1 and 3,650 days"):
+        story.tell(scenario, run=0, days=10**9)
+
+
+def test_story_council_tally_matches_the_recorded_votes():
+    """Every vote the story prints gives the yes count of the model's record, names the
+    vetoing seats, and says "adopted" exactly when yes >= votes_to_pass and no seat vetoed."""
+    from sim.model import EscalationModel
+    scenario = load_scenario(ROOT / "scenarios" / "caribbean-2025.yaml")
+    days, runs = 30, 60
+    model = EscalationModel(scenario, runs=list(range(runs)), seed=SEED, days=days, record=True)
+    model.run()
+    needed = scenario.spec.actors["UNSC"].council.votes_to_pass
+    seats = [seat.name for seat in model.council.members]
+    ids = model.actor_ids
+    expected: dict[int, list] = {}  # run -> [(day, target, yes, verdict)]
+    for day, rec in enumerate(model.history, start=1):
+        for vote in rec.votes:
+            for n, run in enumerate(vote.rows):
+                yes = int(vote.yes[n])
+                vetoes = [seats[k] for k in range(len(seats)) if vote.vetoed[n, k]]
+                verdict = ("adopted" if yes >= needed and not vetoes else
+                           f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
+                expected.setdefault(int(run), []).append(
+                    (day, ids[int(vote.target[n])], yes, verdict))
+    verdicts = {v[3].split(" by")[0] for votes in expected.values() for v in votes}
+    assert {"adopted", "vetoed"} <= verdicts or {"not adopted", "vetoed"} <= verdicts, verdicts
+    checked = 0
+    for run, votes in sorted(expected.items())[:8]:
+        text = story.tell(scenario, run=run, seed=SEED, days=days)
+        told, day = [], None
+        for line in text.splitlines():
+            if m := re.search(r"day +(\d+)  \(index", line):
+                day = int(m.group(1))
+            elif m := re.fullmatch(r" +vote on a draft demanding restraint from (\w+): "
+                                   r"(\d+) in favour, (.+)", line):
+                told.append((day, m.group(1), int(m.group(2)), m.group(3)))
+        assert told == votes, run
+        checked += len(votes)
+    assert checked >= 3
