@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import tracemalloc
 
+import mesa
 import numpy as np
 import pytest
 
@@ -82,13 +85,41 @@ def test_histogram_quantiles_are_within_a_bin_of_exact(baseline, reference):
     assert (np.abs(approx - exact) <= width + 1e-9).all()
 
 
+def peak_traced_bytes(scenario, runs: int) -> int:
+    """Peak bytes traced by tracemalloc (numpy's buffers included) over one in-process
+    ensemble whose rows are thrown away. The sink collects cyclic garbage after every chunk,
+    so the peak counts what the engine keeps reachable, not how late CPython's collector
+    runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run_ensemble(scenario, runs=runs, seed=1, days=5, keep=5, chunk_size=500,
+                     on_rows=lambda rows: gc.collect())
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# Mesa before mesa/mesa#3180 (https://github.com/mesa/mesa/issues/3179) keys a class-level
+# Agent._ids dict by model, so every model the engine builds (one per batch of runs) stays
+# alive: about 800 bytes per run, 0.8 GB per million runs and worker.
+MESA_KEEPS_EVERY_MODEL = isinstance(vars(mesa.Agent).get("_ids"), dict)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(MESA_KEEPS_EVERY_MODEL, strict=True,
+                   reason="sim/engine.py _run_batch never releases its model from Mesa's "
+                          "Agent._ids (mesa#3179): memory grows with runs")
 def test_memory_does_not_grow_with_runs(baseline):
-    """Everything an ensemble keeps has a size set by days and pairs, not by runs."""
-    small = run_ensemble(baseline, runs=50, seed=1, days=10, keep=5)
-    large = run_ensemble(baseline, runs=500, seed=1, days=10, keep=5)
-    for name in ("outcomes", "first", "index", "levels", "moves"):
-        assert getattr(small.aggregate, name).shape == getattr(large.aggregate, name).shape
-    assert len(large.trajectories) == 5
+    """Peak memory of a 20,000-run ensemble is that of a 1,000-run one: at most 1.5 times,
+    and less than 16 bytes more per extra run. Keeping the rows (88 bytes of CSV a run) or
+    the per-run arrays of past chunks would break both bounds; so does every model kept
+    alive. Same chunk size in both, so the working set of one chunk is the same."""
+    peak_traced_bytes(baseline, 500)  # first use: imports, compiled kernels, caches
+    small, large = (peak_traced_bytes(baseline, runs) for runs in (1_000, 20_000))
+    assert large < 1.5 * small, (small, large)
+    assert (large - small) / 19_000 < 16, (small, large)
+
 
 
 def test_until_ci_stops_at_the_first_batch_that_is_precise_enough(baseline):
