@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from sim.aggregate import MAX_LEVEL, MOVES, kaplan_meier  # noqa: E402
 from sim.montecarlo import wilson_interval  # noqa: E402
@@ -253,9 +254,9 @@ def common_paths(rs, top: int = 10) -> Figure:
              "ends in a clash or war (rung 6-7)": VERMILLION}
     colours = [list(kinds.values())[0 if e <= 1 else 1 if e < 6 else 2] for e in ends]
     ax.barh(y, shares, color=colours, height=0.6)
-    for label, colour in kinds.items():
-        ax.barh([], [], color=colour, label=label)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    # explicit patches: an empty bar series has no bar to lend its colour to the legend
+    ax.legend(handles=[Patch(color=colour, label=label) for label, colour in kinds.items()],
+              loc="lower right", fontsize=8, frameon=False)
     labels = [" \u2192 ".join(path.split("-")) for path, _ in ranked]
     ax.set_yticks(y, labels, fontsize=8, family="monospace")
     for k in range(len(ranked)):

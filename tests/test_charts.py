@@ -348,3 +348,29 @@ def test_every_panel_column_keeps_its_day_axis(tmp_path):
             labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
             assert bool(labels) == (not below), (draw.__name__, ax.get_title())
         plots.plt.close(fig)
+
+
+def test_common_paths_legend_gives_each_class_its_own_colour(result_set):
+    """The legend of the paths chart once showed its three classes in one colour (empty bar
+    series lend the legend no colour). Each class must have its own colour, and it must be
+    the colour of the bars whose path ends in that class (read off the row's tick label)."""
+    from matplotlib.colors import to_hex
+    fig = plots.common_paths(result_set)
+    try:
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        key = {text.get_text(): to_hex(handle.get_facecolor())
+               for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+        assert len(key) == 3 and len(set(key.values())) == 3, key
+        rows = {round(y): label.get_text()
+                for y, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+        seen = set()
+        for bar in ax.containers[0]:
+            last = int(rows[round(bar.get_y() + bar.get_height() / 2)].split()[-1])
+            cls = ("ends calm (rung 0-1)" if last <= 1 else "ends tense (rung 2-5)"
+                   if last <= 5 else "ends in a clash or war (rung 6-7)")
+            assert to_hex(bar.get_facecolor()) == key[cls], (last, cls)
+            seen.add(cls)
+        assert len(seen) >= 2  # the baseline's top paths end in more than one class
+    finally:
+        plots.plt.close(fig)
