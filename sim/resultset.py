@@ -250,6 +250,12 @@ def read_json(path: Path, model: type[BaseModel], problems: list[Problem]):
     except (ValueError, RecursionError) as exc:  # too many digits, too deeply nested
         problems.append(Problem(path, None, "", f"not valid JSON: {exc}"))
         return None
+    try:  # a lone surrogate escape ("\ud800") parses, but cannot be written out again
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append(Problem(path, None, "", "a string holds an escaped lone surrogate "
+                                                "(\\ud800-\\udfff), which is not text"))
+        return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

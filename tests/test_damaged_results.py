@@ -7,15 +7,19 @@ one, damages one file in one way and runs `escsim plot` on the copy.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim import cli
 from sim.resultset import CELL_CHARS, MAX_JSON_BYTES
@@ -163,6 +167,10 @@ CASES = {
          "{f}/trajectories.csv:1: expected the header run,day,index_goldstein,index_rivera,"
          "index_mid,index_ladder,level_USA-VEN,level_USA-RUS,level_VEN-USA,level_VEN-RUS,"
          "level_RUS-USA"]),
+    "scenario lone surrogate": (C, lambda p: p.write_text(p.read_text(encoding="utf-8").replace(
+        '"title": "', '"title": "\\ud800', 1), encoding="utf-8"),
+        ["{f}/scenario.json: a string holds an escaped lone surrogate (\\ud800-\\udfff), "
+         "which is not text"]),
     "scenario pair of unknown actors": (C, lambda p: edit_json(
         p, lambda d: d["pairs"].__setitem__(0, "USA-XYZ")),
         ["{f}/scenario.json: pairs[0]: 'USA-XYZ' is not two different actors of 'actors' "
@@ -305,3 +313,57 @@ def test_an_undamaged_copy_plots(original, tmp_path, capsys):
     (folder / "report.html").unlink()
     assert cli.main(["plot", str(folder)]) == 0
     assert (folder / "report.html").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ random damage ---------
+
+FILES_READ = (A, S, C, T)
+EXAMPLES = 200 if os.environ.get("CI") else 25
+
+
+@st.composite
+def damages(draw):
+    """One file of the folder, and a damage: new random bytes, a cut, or flipped bytes."""
+    name = draw(st.sampled_from(FILES_READ))
+    kind = draw(st.sampled_from(("bytes", "cut", "flip")))
+    if kind == "bytes":
+        return name, kind, draw(st.binary(max_size=4096))
+    if kind == "cut":
+        return name, kind, draw(st.floats(0, 1, exclude_max=True))
+    return name, kind, draw(st.lists(st.tuples(st.floats(0, 1, exclude_max=True),
+                                               st.integers(1, 255)), min_size=1, max_size=8))
+
+
+def damage_file(path: Path, kind: str, arg):
+    data = bytearray(path.read_bytes())
+    if kind == "bytes":
+        data = bytearray(arg)
+    elif kind == "cut":
+        data = data[:int(len(data) * arg)]
+    else:
+        for where, mask in arg:
+            data[int(len(data) * where)] ^= mask
+    path.write_bytes(bytes(data))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(damage=damages())
+def test_random_damage_gives_a_result_or_clean_problem_lines(original, damage):
+    """Random bytes, cuts and byte flips in any file `escsim plot` reads: it either draws
+    (exit 0, a report) or reports problem lines naming the folder's files (exit 2), never
+    a traceback or another exit status."""
+    name, kind, arg = damage
+    with tempfile.TemporaryDirectory(dir=original.parent.parent) as tmp:
+        folder = Path(tmp) / "results"
+        shutil.copytree(original, folder)
+        damage_file(folder / name, kind, arg)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = cli.main(["plot", str(folder)])
+        lines = err.getvalue().splitlines()
+        assert status in (0, 2), lines
+        if status == 0:
+            assert (folder / "report.html").is_file()
+        else:
+            assert lines and all(line.startswith(f"{folder}/") for line in lines), lines
