@@ -20,7 +20,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
         what = f"{self.field}: {self.message}" if self.field else self.message
-        return f"{where}: {what}" + (f" ({self.hint})" if self.hint else "")
+        # one line whatever the input held (a newline in an id or a file name)
+        return printable(f"{where}: {what}" + (f" ({self.hint})" if self.hint else ""), None)
 
 
 class InputError(Exception):
@@ -47,6 +48,12 @@ def did_you_mean(name: str, choices) -> str | None:
     return f"did you mean '{folded[close[0]]}'?" if close else None
 
 
+def printable(text: str, width: int | None = 80) -> str:
+    """``text`` as it can be printed on one line: control characters escaped, cut to ``width``."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return out if width is None or len(out) <= width else out[:width - 3] + "..."
+
+
 def field_path(parts) -> str:
     """Render a path like ``actors.USA.commitments.VEN`` or ``schedule[0].day``."""
     out = ""
@@ -54,5 +61,5 @@ def field_path(parts) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + printable(part)
     return out

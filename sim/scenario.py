@@ -23,14 +23,11 @@ from sim import catalogue as cat
 from sim import events as seedmod
 from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
+from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
 from sim.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 
 Unit = Field(ge=0.0, le=1.0)
 
-MAX_HORIZON_DAYS = 3650
-"""Longest horizon, in days (``horizon_days`` and ``--days``): ten years."""
-MAX_RUNS = 100_000_000
-"""Most runs in one ensemble (``montecarlo.runs`` and ``--runs``)."""
 MAX_ACTORS = 100
 """Most actors in a scenario (the model holds actor-by-actor arrays for every run)."""
 MAX_COUNCIL_SEATS = 200

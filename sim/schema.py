@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
 
-from sim.errors import InputError, Problem, did_you_mean
-from sim.yamlio import Document, show_name
+from sim.errors import InputError, Problem, did_you_mean, printable
+from sim.yamlio import Document
 
 Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
@@ -37,9 +37,9 @@ def _check_id(name: str) -> str:
     """
     if _ID.fullmatch(name):
         return name
-    near = re.sub(r"[^A-Za-z0-9]", "", name).lstrip("0123456789")[:MAX_ID_LENGTH]
-    hint = f" (did you mean '{near}'?)" if near else ""
-    raise ValueError(f"id '{show_name(name)}' must be 1 to {MAX_ID_LENGTH} ASCII letters and "
+    near = re.sub(r"[^A-Za-z0-9]", "", name)[:MAX_ID_LENGTH]
+    hint = f" (did you mean '{near}'?)" if near[:1].isalpha() else ""
+    raise ValueError(f"id '{printable(name)}' must be 1 to {MAX_ID_LENGTH} ASCII letters and "
                      f"digits, starting with a letter{hint}")
 
 
@@ -102,7 +102,10 @@ def _message(err: dict) -> tuple[str, str | None]:
     ctx = err.get("ctx") or {}
     for key, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
         if kind.startswith(("greater", "less")) and key in ctx:
-            return f"must be {sign} {ctx[key]}, got {got!r}", None
+            bound = ctx[key]
+            if isinstance(bound, float) and bound.is_integer():
+                bound = int(bound)  # pydantic turns a float field's bound 10_000_000 into 1e7
+            return f"must be {sign} {bound}, got {got!r}", None
     if kind == "literal_error":
         choices = [c.strip().strip("'") for c in
                    str(ctx.get("expected", "")).replace(" or ", ",").split(",")]

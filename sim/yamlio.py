@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import InputError, Problem, did_you_mean, field_path
+from sim.errors import InputError, Problem, did_you_mean, field_path, printable
 
 MAX_BYTES = 1_000_000
 """Largest input file accepted; scenario files are a few kilobytes."""
@@ -162,12 +162,6 @@ def read_text(path: Path | str) -> str:
     return decode(Path(path), read_bytes(path))
 
 
-def show_name(name: str, width: int = 80) -> str:
-    """A file name as it can be printed: control characters escaped, long names cut."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
 def _near_names(base: Path, name: str) -> list[str]:
     """Names in the folder of ``name`` (relative to ``base``), spelt as ``name`` would be."""
     head = os.path.dirname(name)
@@ -189,7 +183,7 @@ def named_by(doc: Document, parts: tuple, name: str):
         yield
     except FileRefused as exc:
         hint = did_you_mean(name, _near_names(doc.path.parent, name)) if exc.missing else None
-        raise InputError([doc.problem(parts, f"'{show_name(name)}': {exc.reason}", hint)]
+        raise InputError([doc.problem(parts, f"'{printable(name)}': {exc.reason}", hint)]
                          ) from None
 
 

@@ -7,8 +7,13 @@ no traceback, and no results folder.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,18 +101,89 @@ def test_schedule_with_unknown_actor_and_action(variant, tmp_path):
     assert "did you mean 'convene_meeting'?" in text
 
 
-def test_seed_event_with_unknown_actor(tmp_path):
+def seed_variant(tmp_path, old: str, new: str) -> tuple[Path, Path, int]:
+    """A scenario extending the baseline with a copy of its seeds where ``old`` became ``new``.
+
+    Returns the scenario, the seed file and the line of the last line of ``new``.
+    """
     seeds = tmp_path / "events.yaml"
     original = (ROOT / "seeds" / "caribbean-2025.events.yaml").read_text(encoding="utf-8")
-    broken = original.replace("actor: RUS\n    target: USA", "actor: RUSS\n    target: USA")
-    seeds.write_text(broken, encoding="utf-8")
+    assert old in original
+    seeds.write_text(original.replace(old, new, 1), encoding="utf-8")
     shutil.copy(ROOT / "seeds" / "article.txt", tmp_path / "article.txt")
     path = tmp_path / "s.yaml"
     path.write_text(f"extends: {BASELINE}\nseed_events: events.yaml\n")
+    return path, seeds, original[:original.index(old)].count("\n") + new.count("\n") + 1
+
+
+def test_seed_event_with_unknown_actor(tmp_path):
+    path, _, line = seed_variant(tmp_path, "actor: RUS\n    target: USA",
+                                 "actor: RUSS\n    target: USA")
     lines = assert_rejected(path, tmp_path / "out", words=("unknown actor 'RUSS'",
                                                            "did you mean 'RUS'?"))
-    expected = line_of(seeds.read_text(encoding="utf-8"), "actor: RUSS")
-    assert any(f"events.yaml:{expected}: events[8].actor" in ln for ln in lines), lines
+    assert any(f"events.yaml:{line - 1}: events[8].actor" in ln for ln in lines), lines
+
+
+@pytest.mark.parametrize("old, new, field, words", [
+    ("actor: RUS\n    target: USA", "actor: RUS\n    target: RUS", "events[8].target",
+     "an actor cannot target itself"),
+    ("actor: RUS\n    target: USA", "actor: RUS\n    target: null", "events[8]",
+     "'criticize_or_denounce' needs a target"),
+    ("target: null     # addressed to the public", "target: VEN", "events[4].target",
+     "'make_statement' takes no target"),
+    ("actor: VEN\n    target: UNSC", "actor: VEN\n    target: RUS", "events[7].target",
+     "'RUS' is a state, expected a institution"),
+    ("actor: RUS\n    target: USA", "actor: RUS\n    target: usa", "events[8].target",
+     "unknown actor 'usa' (did you mean 'USA'?)"),
+])
+def test_seed_event_moves_are_checked_like_the_schedule(tmp_path, old, new, field, words):
+    """Seed events get the schedule's checks: own actor as target, a missing or
+    superfluous target, the target's kind, and a hint for a case-only difference."""
+    path, seeds, line = seed_variant(tmp_path, old, new)
+    messages = refusal(path)
+    assert len(messages) == 1, messages
+    if field.endswith(".target"):
+        assert messages[0] == f"{seeds}:{line}: {field}: {words}", messages
+    else:  # a missing target is reported at the event
+        assert messages[0].startswith(f"{seeds}:") and f": {field}: {words}" in messages[0]
+
+
+def test_schedule_event_cannot_target_its_own_actor(variant):
+    path = variant("schedule:\n  - {day: 1, actor: USA, action: accuse, target: USA}\n")
+    assert refusal(path) == [f"{path}:3: schedule[0].target: an actor cannot target itself"]
+
+
+def test_seed_casualties_are_bounded(tmp_path):
+    """Seed casualties of 1e20 once overflowed the int64 sum: runs.csv said 1e20 and
+    summary.json 0.0. They are refused at their line, with the bound."""
+    path, seeds, line = seed_variant(tmp_path, "casualties: 100 ", "casualties: 1.0e+20 ")
+    assert refusal(path) == [f"{seeds}:{line}: events[0].casualties: must be <= 10000000, "
+                             "got 1e+20"]
+
+
+def test_seed_acts_are_bounded(tmp_path):
+    """Every run replays every seed act before day 0, so their total is bounded."""
+    original = (ROOT / "seeds" / "caribbean-2025.events.yaml").read_text(encoding="utf-8")
+    path, seeds, _ = seed_variant(tmp_path, original,
+                                  original.replace("  - id: ", "  - count: 100\n    id: "))
+    assert refusal(path) == [f"{seeds}:{line_of(original, 'events:')}: events: the events' "
+                             "counts add up to 1,400, more than the 1,000 acts a history may hold"]
+
+
+def test_misspelt_seed_events_path_gets_a_hint(variant):
+    path = variant(f"seed_events: {ROOT / 'seeds' / 'caribbean-2025.event.yaml'}\n")
+    messages = refusal(path)
+    assert len(messages) == 1 and messages[0].startswith(f"{path}:2: seed_events: "), messages
+    assert "file not found (did you mean" in messages[0]
+    assert "caribbean-2025.events.yaml'?)" in messages[0]
+
+
+def test_case_only_difference_gets_a_hint(variant, tmp_path):
+    from sim.errors import did_you_mean
+    assert did_you_mean("usa", ["USA", "VEN"]) == "did you mean 'USA'?"
+    path = variant("schedule:\n  - {day: 1, actor: unsc, action: convene_meeting}\n")
+    assert refusal(path) == [f"{path}:3: schedule[0].actor: unknown actor 'unsc' "
+                             "(did you mean 'UNSC'?)"]
 
 
 def test_missing_extends(tmp_path):
@@ -208,11 +284,14 @@ def test_problems_come_sorted_by_line(variant, tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--runs", 10**13], "MiB free"),  # runs.csv would not fit on disk
-    (["--runs", 10**9, "--keep-trajectories", 10**9], "GiB of memory"),
-    (["--until-ci", "0.001", "--max-runs", 10**13], "MiB free"),
+    (["--runs", 10**8, "--days", 3650], "MiB free"),  # runs.csv would take about 95 GiB
+    (["--runs", 10**8, "--keep-trajectories", 10**8], "GiB of memory"),
+    (["--days", 3650, "--until-ci", "0.0001", "--max-runs", 10**8], "MiB free"),
 ])
 def test_request_too_big_is_refused_up_front(tmp_path, args, words):
+    """Requests within the flags' limits that still cannot fit are refused before any work."""
+    if words == "MiB free" and shutil.disk_usage(tmp_path).free > 90 * 2**30:
+        pytest.skip("this disk has room for the largest results folder")
     proc = run_cli("run", BASELINE, *args, "--out", tmp_path / "out")
     assert proc.returncode == 2
     assert words in proc.stderr and "Traceback" not in proc.stderr
@@ -224,3 +303,271 @@ def test_deep_nesting_refused(tmp_path, opening, closing):
     path = tmp_path / "deep.yaml"
     path.write_text(f"title: x\ndescription: {opening * 5000}1{closing * 5000}\n")
     assert_rejected(path, tmp_path / "out", expect_line=2, words=("levels deep",))
+
+
+# ------------------------------------------------- paths that input files name ---
+
+SEEDS = ROOT / "seeds" / "caribbean-2025.events.yaml"
+PATH_FIELDS = ("extends", "seed_events", "source")
+
+
+def naming_file(tmp_path, field: str, target: str) -> tuple[Path, Path, int]:
+    """A scenario whose ``field`` names ``target`` (a YAML scalar, quoted if need be).
+
+    Returns the scenario to load, the file that names ``target`` and the line naming it.
+    """
+    scenario = tmp_path / f"{field}.yaml"
+    if field == "extends":
+        scenario.write_text(f"title: x\nextends: {target}\n", encoding="utf-8")
+        return scenario, scenario, 2
+    if field == "seed_events":
+        scenario.write_text(f"extends: {BASELINE}\nseed_events: {target}\n", encoding="utf-8")
+        return scenario, scenario, 2
+    events = tmp_path / "events.yaml"
+    text = SEEDS.read_text(encoding="utf-8")
+    events.write_text(re.sub(r"^source: .*$", lambda _: f"source: {target}", text, count=1,
+                             flags=re.M), encoding="utf-8")
+    scenario.write_text(f"extends: {BASELINE}\nseed_events: {events}\n", encoding="utf-8")
+    return scenario, events, line_of(text, "source:")
+
+
+def refusal(scenario) -> list[str]:
+    """The messages of the InputError that loading ``scenario`` raises."""
+    from sim.errors import InputError
+    from sim.scenario import load_scenario
+    with pytest.raises(InputError) as caught:
+        load_scenario(scenario)
+    return [str(p) for p in caught.value.problems]
+
+
+def _loop(tmp_path):
+    (tmp_path / "loop-a.yaml").symlink_to(tmp_path / "loop-b.yaml")
+    (tmp_path / "loop-b.yaml").symlink_to(tmp_path / "loop-a.yaml")
+    return str(tmp_path / "loop-a.yaml")
+
+
+def _socket(tmp_path):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "s.sock"))
+    return str(tmp_path / "s.sock")
+
+
+def _big(tmp_path):
+    (tmp_path / "big.yaml").write_text("title: x\n" + "# padding\n" * 100_000)
+    return str(tmp_path / "big.yaml")
+
+
+SAFE_SPECIALS = {  # name -> (make the target, words the message must hold)
+    "folder": (lambda tmp: str(tmp), "is a folder"),
+    "symlink loop": (_loop, "symlink loop"),
+    "socket": (_socket, "is a socket"),
+    "name too long": (lambda tmp: "x" * 5000 + ".yaml", "file name too long"),
+    "NUL byte": (lambda tmp: '"a\\0b.yaml"', "NUL byte"),
+    "/proc/self/mem": (lambda tmp: "/proc/self/mem", "cannot read file"),
+    "oversized": (_big, "larger than the 1,000,000-byte limit"),
+}
+
+
+@pytest.mark.parametrize("kind", SAFE_SPECIALS)
+@pytest.mark.parametrize("field", PATH_FIELDS)
+def test_unreadable_named_file_is_reported_where_it_is_named(tmp_path, field, kind):
+    """A folder, symlink loop, socket, over-long or NUL-holding name, /proc/self/mem or
+    oversized file in a path field is one clear problem at the line that names it."""
+    make, words = SAFE_SPECIALS[kind]
+    if kind == "socket" and not hasattr(socket, "AF_UNIX"):
+        pytest.skip("no Unix sockets here")
+    if kind == "/proc/self/mem" and not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc here")
+    scenario, namer, line = naming_file(tmp_path, field, make(tmp_path))
+    messages = refusal(scenario)
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"{namer}:{line}: {field}: "), messages
+    assert words in messages[0], messages
+    assert "\n" not in messages[0] and "\0" not in messages[0]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may read anything")
+def test_unreadable_permissions_are_reported_where_named(tmp_path):
+    """A file the user may not read is refused at the naming line, not with a traceback."""
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("title: x\n")
+    locked.chmod(0)
+    scenario, namer, line = naming_file(tmp_path, "extends", str(locked))
+    assert refusal(scenario) == [f"{namer}:{line}: extends: '{locked}': permission denied"]
+
+
+def _limited():
+    """Cap the child's memory, so that a regression reading /dev/zero fails fast."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(),
+                    reason="needs FIFOs and /dev/zero")
+@pytest.mark.parametrize("field", PATH_FIELDS)
+def test_devices_fifos_and_stdin_neither_hang_nor_eat_memory(tmp_path, field):
+    """/dev/zero behind a symlink, /dev/urandom, a FIFO without a writer and /dev/stdin
+    (a pipe nobody closes) are refused at once, each at the line that names it."""
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    cases = {"zero": str(tmp_path / "zero.yaml"), "urandom": "/dev/urandom",
+             "fifo": str(tmp_path / "fifo.yaml"), "stdin": "/dev/stdin"}
+    files = []
+    for name, target in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        files.append(naming_file(folder, field, target))
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "validate", *(f for f, _, _ in files)],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_limited)
+    try:
+        _, err = proc.communicate(timeout=120)  # stdin stays open until the child is done
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("escsim validate hung on a special file") from None
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    for (_, namer, line), kind in zip(files, ("character device", "character device",
+                                              "FIFO", "not a regular file"), strict=True):
+        assert f"{namer}:{line}: {field}: " in err, err
+        if kind != "not a regular file":  # stdin is a pipe here: reported as a FIFO
+            assert any(ln.startswith(f"{namer}:{line}:") and kind in ln
+                       for ln in err.splitlines()), err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_special_file_on_the_command_line_is_refused(tmp_path):
+    """A device or FIFO given as the scenario itself is refused with its path, exit 2."""
+    os.mkfifo(tmp_path / "fifo.yaml")
+    proc = subprocess.run([sys.executable, "-m", "sim", "validate", "/dev/zero",
+                           tmp_path / "fifo.yaml", tmp_path], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, preexec_fn=_limited)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "/dev/zero: is a character device, not a regular file",
+        f"{tmp_path / 'fifo.yaml'}: is a FIFO (named pipe), not a regular file",
+        f"{tmp_path}: is a folder, expected a file"]
+
+
+# ------------------------------------------------------------- YAML syntax ---
+
+@pytest.mark.parametrize("text, line", [
+    ("title: x\ndescription: a\x00b\n", 2),   # raw NUL byte
+    ("title: x\ndescription: a\x07b\n", 2),   # raw BEL byte
+    ("title: x\nactors:\n\tUSA: {}\n", 3),    # tab indentation
+    ("title: x\n  horizon_days: 3\n", 2),     # bad indentation
+    ("title: 'unclosed\nhorizon_days: 3\n", 3),
+])
+def test_yaml_errors_are_one_located_line(tmp_path, text, line):
+    """PyYAML's reader, scanner and parser errors become one FILE:LINE line each."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    proc = run_cli("validate", path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith(f"{path}:{line}: YAML syntax error: "), proc.stderr
+
+
+# ---------------------------------------------------------------- merge keys ---
+
+def test_merge_key_with_an_override_is_accepted(variant):
+    """YAML merge keys: an explicit key overrides the merged one (YAML 1.1 merge spec)."""
+    from sim.scenario import load_scenario
+    path = variant("actors:\n  USA: &us\n    resolve: 0.6\n    inertia: 1.5\n"
+                   "  VEN:\n    <<: *us\n    resolve: 0.3\n")
+    scenario = load_scenario(path)
+    ven = scenario.spec.actors["VEN"]
+    assert (ven.resolve, ven.inertia) == (0.3, 1.5)
+    assert scenario.where[("actors", "VEN", "resolve")] == (path, 8)
+
+
+def test_duplicate_key_beside_a_merge_key_is_still_refused(variant, tmp_path):
+    path = variant("actors:\n  USA: &us\n    resolve: 0.6\n"
+                   "  VEN:\n    <<: *us\n    resolve: 0.3\n    resolve: 0.4\n")
+    assert_rejected(path, tmp_path / "out", expect_line=8, field="actors.VEN.resolve",
+                    words=("duplicate key (first given on line 7)",), cmd="validate")
+
+
+# --------------------------------------------------------------------- ids ---
+
+@pytest.mark.parametrize("bad", ['"U,SA"', '"U\\nSA"', "U.SA", "U_SA", "1USA", '"U SA"',
+                                 "A" * 33, "USÄ"])
+@pytest.mark.parametrize("where", ["actor", "seat"])
+def test_actor_and_seat_ids_are_letters_and_digits(variant, bad, where):
+    """Ids end up in CSV headers (joined with '_') and field paths (joined with '.')."""
+    if where == "actor":
+        path = variant(f"actors:\n  {bad}: {{name: X, kind: state}}\n")
+        field = "actors."
+    else:
+        path = variant(f"actors:\n  UNSC:\n    council:\n      members:\n        {bad}: {{}}\n")
+        field = "actors.UNSC.council.members."
+    messages = refusal(path)
+    assert len(messages) == 1, messages
+    assert f": {field}" in messages[0] and "must be 1 to 32 ASCII letters and digits" in messages[0]
+    assert "\n" not in messages[0]
+
+
+def test_id_near_miss_is_suggested(variant):
+    path = variant('actors:\n  "U-SA2": {name: X, kind: state}\n')
+    assert "(did you mean 'USA2'?)" in refusal(path)[0]
+
+
+def test_thirty_state_actors_are_accepted(variant, tmp_path):
+    """A scenario with many actors validates (the bound is 100 actors)."""
+    body = "".join(f"  S{k}: {{name: State {k}, kind: state}}\n" for k in range(26))
+    proc = run_cli("validate", variant("actors:\n" + body))
+    assert proc.returncode == 0, proc.stderr
+    assert "30 actors" in proc.stdout
+
+
+def test_more_than_a_hundred_actors_are_refused(variant):
+    body = "".join(f"  S{k}: {{name: State {k}, kind: state}}\n" for k in range(97))
+    messages = refusal(variant("actors:\n" + body))
+    assert any(": actors: " in m and "at most 100" in m for m in messages), messages
+
+
+# ------------------------------------------------------------------ bounds ---
+
+@pytest.mark.parametrize("body, field, words", [
+    ("outcomes:\n  war:\n    casualties: 1.0e+20\n", "outcomes.war.casualties",
+     "must be <= 1000000000"),
+    ("outcomes:\n  deescalated:\n    sustain_days: 1000000\n",
+     "outcomes.deescalated.sustain_days", "must be <= 3650"),
+    ("memory:\n  relax_days: 100000\n", "memory.relax_days", "must be <= 365"),
+    ("montecarlo:\n  runs: 1000000000\n", "montecarlo.runs", "must be <= 100000000"),
+    ("horizon_days: 100000\n", "horizon_days", "must be <= 3650"),
+    ("actors:\n  UNSC:\n    council:\n      votes_to_pass: 100000\n",
+     "actors.UNSC.council.votes_to_pass", "must be <= 200"),
+])
+def test_numbers_that_are_summed_or_cast_are_bounded(variant, body, field, words):
+    messages = refusal(variant(body))
+    assert any(f": {field}: " in m and words in m for m in messages), messages
+
+
+def test_start_date_must_leave_room_for_the_longest_horizon(variant):
+    """A start in year 9999 would overflow the calendar in `escsim story`: refused up front,
+    and the last start date accepted has a calendar date for every day of 3,650."""
+    import datetime as dt
+
+    from sim import story
+    from sim.scenario import load_scenario
+    messages = refusal(variant("start_date: 9999-06-01\nhorizon_days: 30\n"))
+    assert any(": start_date: must be <= 9990-01-02" in m for m in messages), messages
+    last = load_scenario(variant("start_date: 9990-01-02\nhorizon_days: 3650\n"))
+    assert last.spec.start_date + dt.timedelta(days=3650) == dt.date(9999, 12, 31)
+    text = story.tell(last, 0, seed=0)
+    assert "3650 days from 9990-01-02" in text
+
+
+def test_casualty_bounds_fit_the_int64_sums():
+    """With every bound at its maximum, the summed casualties of the largest ensemble fit
+    numpy's int64 (the aggregate sums whole deaths per run over all runs)."""
+    import numpy as np
+
+    from sim import catalogue, decision, events
+    from sim.scenario import MAX_ACTORS, MAX_HORIZON_DAYS, MAX_RUNS
+    worst_draw = decision.exponential(np.array([float(catalogue.MAX_MEAN_CASUALTIES)]),
+                                      np.array([np.nextafter(1.0, 0.0)]))[0]
+    per_run = (events.MAX_SEED_ACTS * events.MAX_EVENT_CASUALTIES
+               + MAX_HORIZON_DAYS * MAX_ACTORS * worst_draw)
+    assert per_run * MAX_RUNS < np.iinfo(np.int64).max
