@@ -66,10 +66,11 @@ def _pick_event(draw, actions, actor: str, kinds: dict[str, str], council: str |
 
 
 @st.composite
-def council_section(draw, states: list[str]) -> dict:
+def council_section(draw, states: list[str], council: str) -> dict:
     """The Council's procedure and seats: some state actors, some parameter seats."""
     agents = draw(st.lists(st.sampled_from(states), unique=True, max_size=len(states)))
-    others = draw(st.lists(ACTOR_ID.filter(lambda s: s not in states), unique=True,
+    others = draw(st.lists(ACTOR_ID.filter(lambda s: s not in states and s != council),
+                           unique=True,
                            min_size=0 if agents else 1, max_size=6))
     members = {}
     for seat in agents:
@@ -131,7 +132,7 @@ def scenarios(draw, max_days: int = 40):
         actors[council] = {
             "name": "Security Council", "kind": "institution",
             "rationality": draw(st.floats(0, 100)), "inertia": draw(st.floats(0, 10)),
-            "council": draw(council_section(states)),
+            "council": draw(council_section(states, council)),
         }
         kinds[council] = "institution"
     horizon = draw(st.integers(1, max_days))

@@ -22,7 +22,7 @@ from unittest import mock
 
 import pytest
 import strategies as gen
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from sim import cli
@@ -268,6 +268,33 @@ def assert_clear_error(status: int, stdout: str, stderr: str):
     assert "Traceback" not in stdout + stderr
 
 
+def _line(path: Path, needle: bytes) -> int:
+    return next(k for k, line in enumerate(path.read_bytes().splitlines()) if needle in line)
+
+
+SEEDS = ROOT / "seeds" / "caribbean-2025.events.yaml"
+VARIANT = ROOT / "scenarios" / "caribbean-2025-china.yaml"
+REGRESSIONS = [  # cases of the fuzzing campaign in issue 8, tried on every run
+    *((ROOT / BASELINE, [("path", 0, p)]) for p in ("/dev/zero", "@fifo", "@folder")),
+    *((SEEDS, [("path", 0, p)]) for p in ("@zero-link", "/proc/self/mem", "x\x00y.yaml",
+                                          "a" * 300 + ".yaml", "@loop")),
+    (VARIANT, [("path", 0, "/dev/urandom")]),
+    (SEEDS, [("number", _line(SEEDS, b"casualties:"), b"1e20")]),
+    (ROOT / BASELINE, [("bytes", 0, 0, b"\x00")]),
+    (ROOT / BASELINE, [("bytes", 0, 0, b"\x07")]),
+    (ROOT / BASELINE, [("actor", "USA", "U,SA")]),
+    (ROOT / BASELINE, [("actor", "VEN", "V\nEN")]),
+]
+
+
+def with_regressions(test):
+    """Add every case of :data:`REGRESSIONS` as an explicit example of ``test``."""
+    for target, edits in REGRESSIONS:
+        test = example(target=target, edits=edits)(test)
+    return test
+
+
+@with_regressions
 @given(target=st.sampled_from(SHIPPED), edits=st.lists(gen.mutations(), min_size=1,
                                                       max_size=3))
 def test_mutated_files_give_a_result_or_a_clear_error(target, edits):
