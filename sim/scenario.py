@@ -287,7 +287,9 @@ def _actor_problems(actors: dict, doc: yamlio.Document, name: str, where: tuple,
     if name not in actors:
         return [doc.problem(where, f"unknown actor '{name}'", did_you_mean(name, actors))]
     if kind and actors[name].kind != kind:
-        return [doc.problem(where, f"'{name}' is a {actors[name].kind}, expected a {kind}")]
+        article = "an" if kind[0] in "aeiou" else "a"
+        return [doc.problem(where, f"'{name}' is a {actors[name].kind}, "
+                            f"expected {article} {kind}")]
     return []
 
 
@@ -370,4 +372,7 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
     if gp:
         for j, name in enumerate(gp.actors):
             need_actor(name, ("outcomes", "great_power_confrontation", "actors", j), "state")
+        if gp.actors[0] == gp.actors[1]:  # a pair with itself never rises above level 0
+            problems.append(doc.problem(("outcomes", "great_power_confrontation", "actors", 1),
+                                        "the two great powers must be different actors"))
     return problems

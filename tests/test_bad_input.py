@@ -132,7 +132,7 @@ def test_seed_event_with_unknown_actor(tmp_path):
     ("target: null     # addressed to the public", "target: VEN", "events[4].target",
      "'make_statement' takes no target"),
     ("actor: VEN\n    target: UNSC", "actor: VEN\n    target: RUS", "events[7].target",
-     "'RUS' is a state, expected a institution"),
+     "'RUS' is a state, expected an institution"),
     ("actor: RUS\n    target: USA", "actor: RUS\n    target: usa", "events[8].target",
      "unknown actor 'usa' (did you mean 'USA'?)"),
 ])
@@ -176,6 +176,13 @@ def test_misspelt_seed_events_path_gets_a_hint(variant):
     assert len(messages) == 1 and messages[0].startswith(f"{path}:2: seed_events: "), messages
     assert "file not found (did you mean" in messages[0]
     assert "caribbean-2025.events.yaml'?)" in messages[0]
+
+
+def test_great_powers_must_differ(variant):
+    """A pair of an actor with itself never leaves level 0: the outcome could never occur."""
+    path = variant("outcomes:\n  great_power_confrontation:\n    actors: [USA, USA]\n")
+    assert refusal(path) == [f"{path}:4: outcomes.great_power_confrontation.actors[1]: "
+                             "the two great powers must be different actors"]
 
 
 def test_case_only_difference_gets_a_hint(variant, tmp_path):
