@@ -39,8 +39,15 @@ MAX_LEVEL = 7
 
 # ------------------------------------------------------------------ valid scenarios ---
 
-ACTOR_ID = st.from_regex(r"[A-Z][A-Za-z0-9]{0,5}", fullmatch=True)
-"""Actor and seat ids: letters and digits, starting with a letter (issue 8, item 4)."""
+ACTOR_ID = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,31}", fullmatch=True)
+"""Actor and seat ids: 1 to 32 ASCII letters and digits, starting with a letter."""
+FIRST_DATE = dt.date.min
+LAST_DATE = dt.date.max - dt.timedelta(days=3650)
+"""Latest start date: every day of the longest horizon (3,650 days) has a calendar date."""
+EVENT_CASUALTIES = 10_000_000
+"""Most deaths one seed event may report."""
+WAR_CASUALTIES = 1_000_000_000
+"""Largest war threshold in deaths."""
 
 unit = st.floats(0, 1, allow_nan=False)
 QUOTE_CHARS = st.characters(categories=("L", "N", "P", "Zs"))
@@ -151,7 +158,8 @@ def scenarios(draw, max_days: int = 40):
             "plover": action.plover, "goldstein": action.goldstein,
             "severity": {"level": action.level, **action.severity.model_dump()},
             "count": draw(st.integers(1, 100)),
-            "casualties": draw(st.integers(0, 1000) | st.floats(0, 1000)),
+            "casualties": draw(st.integers(0, EVENT_CASUALTIES)
+                               | st.floats(0, EVENT_CASUALTIES)),
             "quote": draw(st.sampled_from(source_quotes)),
         })
     if not events:  # a seed file needs one event: a statement to the public
@@ -174,7 +182,8 @@ def scenarios(draw, max_days: int = 40):
                         "sustain_days": draw(st.integers(1, 60))},
         "militarized_clash": {"min_level": draw(st.integers(1, MAX_LEVEL))},
         "war": {"min_level": draw(st.integers(1, MAX_LEVEL)),
-                "casualties": draw(st.integers(1, 10_000) | st.floats(1, 10_000))},
+                "casualties": draw(st.integers(1, WAR_CASUALTIES)
+                                   | st.floats(1, WAR_CASUALTIES))},
     }
     if draw(st.booleans()):
         pair = draw(st.permutations(states))[:2]
@@ -182,7 +191,7 @@ def scenarios(draw, max_days: int = 40):
                                                  "min_level": draw(st.integers(1, MAX_LEVEL))}
     scenario = {
         "title": draw(st.text(QUOTE_CHARS, min_size=1, max_size=40)),
-        "start_date": draw(st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31))),
+        "start_date": draw(st.dates(FIRST_DATE, LAST_DATE)),
         "horizon_days": horizon,
         "seed_events": "seeds.events.yaml",
         "exclude_events": draw(st.lists(st.sampled_from([e["id"] for e in events]),

@@ -25,7 +25,7 @@ import strategies as gen
 from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
-from sim import cli
+from sim import cli, story
 from sim import results as res
 from sim.backends import InlineBackend, ProcessBackend
 from sim.outcomes import OUTCOMES, THRESHOLDS
@@ -132,8 +132,8 @@ def test_random_valid_scenarios_keep_the_invariants(case, runs, data):
     """Any scenario within the documented ranges loads and runs; runs.csv has one row per
     run with outcomes, first-crossing days and peak levels consistent with the thresholds;
     summary.json's probabilities sum to 1 and its counts match runs.csv; every level is a
-    rung 0..7 and a kept trajectory's highest level is the run's peak; and another chunk
-    size gives the same bytes."""
+    rung 0..7 and a kept trajectory's highest level is the run's peak; another chunk
+    size gives the same bytes; and the story of any run ends with that run's row."""
     keep = data.draw(st.integers(0, runs + 2), label="keep")
     chunk = data.draw(st.integers(1, runs), label="chunk_size")
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,6 +146,23 @@ def test_random_valid_scenarios_keep_the_invariants(case, runs, data):
                            chunk_size=chunk)
         for name in DATA_FILES:
             assert (one / name).read_bytes() == (other / name).read_bytes(), name
+        run = data.draw(st.integers(0, runs - 1), label="story run")
+        assert_story_matches(story.tell(scenario, run), read_runs(one)[run], scenario)
+
+
+def assert_story_matches(text: str, row: dict, scenario):
+    """The story of run K closes with run K's row of runs.csv (module docstring of
+    sim/story.py): outcome, first-crossing days, peak levels and casualties."""
+    closing = text[text.rindex("Outcome: "):]
+    assert closing.startswith(f"Outcome: {row['outcome']}\n"), closing
+    for t in THRESHOLDS:
+        day = row[f"first_{t}"] or "never (censored at the horizon)"
+        assert f"  first day {t}: {day}\n" in closing, (t, closing)
+    states = [a for a, actor in scenario.spec.actors.items() if actor.kind == "state"]
+    peaks = ", ".join(f"{a}->{b} {row[f'peak_{a}_{b}']}" for a in states for b in states
+                      if a != b)
+    assert f"  peak levels: {peaks}\n" in closing, closing
+    assert f"  casualties: {row['casualties']}\n" in closing, closing
 
 
 @pytest.fixture(scope="module")
