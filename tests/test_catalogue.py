@@ -287,3 +287,20 @@ def test_request_leads_to_a_meeting_after_the_delay(baseline):
     model.step()  # the meeting day: the Council convenes in every run
     assert (model.session_until == model.day + model.council.procedure.session_days).all()
     assert (model.meeting_day == -1).all()
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("effects: {seize_assets: 1}", "effects: {seize_assets: 6}", "must be <= 5"),
+    ("effects: {casualties: 150}", "effects: {casualties: 1.0e+6}", "must be <= 1000"),
+])
+def test_effects_that_are_summed_are_bounded(tmp_path, old, new, words):
+    """Held assets are int16 and casualty sums int64: the catalogue bounds what feeds them."""
+    from sim.errors import InputError
+    text = catalogue.default_path().read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "actions.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        catalogue.load(path)
+    assert [p.line for p in caught.value.problems] == [text[:text.index(old)].count("\n") + 1]
+    assert words in str(caught.value)
