@@ -247,13 +247,17 @@ SPECIAL_PATHS = ["/dev/zero", "/dev/urandom", "/dev/null", "/proc/self/mem", "/"
                  "/" + "d/" * 2100 + "x.yaml", "x\x00y.yaml", "~/x.yaml", "*.yaml",
                  "@fifo", "@folder", "@loop", "@zero-link", "@socket", "@empty"]
 """Odd values for path fields; ``@name`` is a special file made per example."""
+ODD_FILE_NAMES = ["...yaml", "..yaml", ".yaml", "a b.yaml", "x,y.yaml", "\u00fc.yaml",
+                  "-x.yaml", "x\n.yaml", "x.yml", "x", "$(id).yaml", "a" * 250 + ".yaml",
+                  "report.html", "x\u202e.yaml"]
+"""Odd names for the edited file itself (the scenario's name comes from its file name)."""
 
 
 @st.composite
 def mutations(draw) -> tuple:
     """One edit of a file, as (operation, parameters); see :func:`apply`."""
     op = draw(st.sampled_from(["delete", "duplicate", "replace", "number", "key", "type",
-                               "bytes", "path", "actor"]))
+                               "bytes", "path", "actor", "filename"]))
     where = draw(st.integers(0, 10_000))
     if op == "replace":
         return op, where, draw(st.integers(0, 10_000))
@@ -269,6 +273,8 @@ def mutations(draw) -> tuple:
         return op, where, draw(st.integers(0, 200)), draw(st.sampled_from(ODD_BYTES))
     if op == "path":
         return op, where, draw(st.sampled_from(SPECIAL_PATHS))
+    if op == "filename":
+        return op, draw(st.sampled_from(ODD_FILE_NAMES))
     if op == "actor":
         return op, draw(st.sampled_from(["USA", "VEN", "RUS", "UNSC", "CHN", "FRA"])), \
             draw(st.sampled_from(ODD_IDS))
@@ -301,7 +307,8 @@ def apply(mutation: tuple, data: bytes, special: dict[str, str]) -> bytes:
     """Apply one mutation to a file's bytes (line indices wrap around).
 
     ``special`` maps the ``@name`` entries of :data:`SPECIAL_PATHS` to real paths.
-    An ``actor`` mutation is applied by the caller to every file (see :func:`rename_actor`).
+    The caller applies ``actor`` mutations to every file (see :func:`rename_actor`) and
+    ``filename`` mutations by renaming the file.
     """
     lines = data.splitlines(keepends=True) or [b"\n"]
     op, where = mutation[0], mutation[1]

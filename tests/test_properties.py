@@ -22,7 +22,7 @@ from unittest import mock
 
 import pytest
 import strategies as gen
-from hypothesis import example, given, note, settings
+from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 
 from sim import cli, story
@@ -301,6 +301,7 @@ REGRESSIONS = [  # cases of the fuzzing campaign in issue 8, tried on every run
     (ROOT / BASELINE, [("bytes", 0, 0, b"\x07")]),
     (ROOT / BASELINE, [("actor", "USA", "U,SA")]),
     (ROOT / BASELINE, [("actor", "VEN", "V\nEN")]),
+    (ROOT / BASELINE, [("filename", "...yaml")]),
 ]
 
 
@@ -317,10 +318,10 @@ def with_regressions(test):
 def test_mutated_files_give_a_result_or_a_clear_error(target, edits):
     """Damage to a shipped scenario or seed file (lines deleted, duplicated or replaced,
     odd numbers, misspelt keys, wrong types, odd bytes, special files in path fields, odd
-    actor ids) ends either in a valid results folder, or in the promised clear error from
-    both validate and run: exit 2, one FILE:LINE: message line per problem, no traceback,
-    nothing written, no hang. (Charts are left out: they are tested on their own, and
-    drawing them would take most of the time.)"""
+    actor ids, odd file names) ends either in a valid results folder, or in the promised
+    clear error from both validate and run: exit 2, one FILE:LINE: message line per
+    problem, no traceback, nothing written, no hang. (Charts are left out: they are tested
+    on their own, and drawing them would take most of the time.)"""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for folder in ("scenarios", "seeds"):
@@ -331,6 +332,8 @@ def test_mutated_files_give_a_result_or_a_clear_error(target, edits):
             if edit[0] == "actor":
                 for path in [*tmp.glob("scenarios/*.yaml"), *tmp.glob("seeds/*.yaml")]:
                     path.write_bytes(gen.rename_actor(path.read_bytes(), edit[1], edit[2]))
+            elif edit[0] == "filename":
+                mutated = mutated.rename(mutated.with_name(edit[1]))
             else:
                 mutated.write_bytes(gen.apply(edit, mutated.read_bytes(), special))
         note(f"{mutated.name} after the edits:\n"
@@ -348,12 +351,14 @@ def test_mutated_files_give_a_result_or_a_clear_error(target, edits):
         written = {k: v for k, v in tree(tmp).items() if k != "out" and
                    not k.startswith("out" + os.sep)}
         assert written == before, "files changed outside --out"
+        event("refused" if checked[0] else "accepted")
         if checked[0] != 0:
             assert_clear_error(*checked)
             assert_clear_error(*ran)
             assert not out.exists() or not any(out.iterdir()), "a failed run left files"
             return
-        folders = [p for p in out.glob("*/*")]
+        assert "Traceback" not in "".join(checked[1:] + ran[1:])
+        folders = list(out.glob("*/*"))
         assert len(folders) == 1
         scenario = load_scenario(scenario_path)
         check_folder(folders[0], scenario, 3, 3, 20)
