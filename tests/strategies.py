@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from sim import catalogue as cat
 
 # Examples are tiny engine runs whose time depends on the machine's load, so there is no
-# per-example deadline. too_slow is suppressed because one example (a scenario, its seed
-# file and an ensemble run) legitimately takes a fraction of a second to draw and run.
+# per-example deadline. too_slow is suppressed because drawing one whole scenario (dozens
+# of parameters, a seed file coded from the catalogue) legitimately takes a few hundred
+# milliseconds on a busy machine; the check is meant for strategies that are slow by mistake.
 settings.register_profile("dev", max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
