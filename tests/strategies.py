@@ -180,7 +180,7 @@ def scenarios(draw, max_days: int = 40):
 
     outcomes = {
         "deescalated": {"max_level": draw(st.integers(0, MAX_LEVEL)),
-                        "sustain_days": draw(st.integers(1, 60))},
+                        "sustain_days": draw(st.integers(1, 3650))},
         "militarized_clash": {"min_level": draw(st.integers(1, MAX_LEVEL))},
         "war": {"min_level": draw(st.integers(1, MAX_LEVEL)),
                 "casualties": draw(st.integers(1, WAR_CASUALTIES)
