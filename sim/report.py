@@ -27,6 +27,7 @@ table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .5rem
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left;
          vertical-align: top; overflow-wrap: anywhere; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th, th.num { overflow-wrap: normal; white-space: normal; } .key { white-space: nowrap; }
 figure { margin: 1.2rem 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: .9rem; color: #333; }
@@ -52,10 +53,16 @@ def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    """An HTML table; columns in ``numeric`` are right-aligned."""
+def table(headers: list[str], rows: list[list], numeric: set[int] = frozenset(),
+          keys: set[int] = frozenset()) -> str:
+    """An HTML table; ``numeric`` columns right-aligned, ``keys`` (ids, codes) unbroken.
+
+    Prose cells may break anywhere (a long source must not widen the page);
+    headers break only between words, and ``keys`` not at all, or the browser
+    squeezes a column of short ids down to a letter or two per line.
+    """
     def cell(tag, k, v):
-        cls = ' class="num"' if k in numeric else ""
+        cls = ' class="num"' if k in numeric else ' class="key"' if k in keys else ""
         return f"<{tag}{cls}>{v}</{tag}>"
     head = "".join(cell("th", k, esc(h)) for k, h in enumerate(headers))
     body = "\n".join("<tr>" + "".join(cell("td", k, v) for k, v in enumerate(row)) + "</tr>"
@@ -106,7 +113,7 @@ def schedule_section(rs) -> str:
             for ev in rs.schedule]
     return ("<p>Scheduled moves: in every run these actors make these moves on these days, "
             "whatever they would choose.</p>\n"
-            + table(["day", "actor", "action", "target", "source"], rows, {0}))
+            + table(["day", "actor", "action", "target", "source"], rows, {0}, {1, 3}))
 
 
 def figures(charts, pngs: dict[str, Path]) -> str:
@@ -150,7 +157,7 @@ def write(rs, summary: dict, charts: dict[str, Path], path: Path):
 <h2>What happened before day 0: the seed events</h2>
 <p>Coded from the source article; every quote appears in it verbatim. Negative days are
 before the article (day 0).</p>
-{table(["day", "actor", "action", "target", "quote", "CAMEO"], event_rows(rs), {0})}
+{table(["day", "actor", "action", "target", "quote", "CAMEO"], event_rows(rs), {0}, {1, 3, 5})}
 {schedule_section(rs)}
 </section>
 <section id="headline">

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import shlex
+import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -201,6 +202,50 @@ def test_report_shows_events_numbers_and_assumptions(folder, result_set):
         assert a["parameter"] in text
 
 
+def computed_style(css: str, tag: str, classes: set[str]) -> dict[str, str]:
+    """The declarations of the report's stylesheet that apply to ``<tag class=...>``,
+    by the cascade: a rule with a class beats one without, then the later rule wins.
+    (Enough for the report's plain selectors: ``th``, ``td.num``, ``.key``.)"""
+    matching = []
+    for order, (selectors, body) in enumerate(re.findall(r"([^{}@]+)\{([^{}]*)\}", css)):
+        for sel in (s.strip() for s in selectors.split(",")):
+            name, _, cls = sel.partition(".")
+            if name in ("", tag) and (not cls or cls in classes) and (name or cls):
+                matching.append(((bool(cls), bool(name)), order, body))
+    style = {}
+    for _, _, body in sorted(matching, key=lambda m: (m[0], m[1])):
+        for decl in body.split(";"):
+            if ":" in decl:
+                key, value = decl.split(":", 1)
+                style[key.strip()] = value.strip()
+    return style
+
+
+def test_report_seed_event_headers_and_ids_are_not_broken_inside_words(folder):
+    """The seed-event table once showed "act/or" and "tar/get": every cell could break
+    anywhere, so the browser squeezed the short columns. Headers may break only between
+    words, and the actor, target and CAMEO cells not at all."""
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    section = re.search(r'<section id="seed-events">(.*?)</section>', html, re.S).group(1)
+    for table in re.findall(r"<table>(.*?)</table>", section, re.S):
+        head, body = table.split("</thead>")
+        headers = re.findall(r'<th(?: class="([\w ]+)")?>(.*?)</th>', head)
+        assert {"actor", "target"} <= {text for _, text in headers}
+        for cls, text in headers:
+            style = computed_style(css, "th", set(cls.split()))
+            assert (style.get("overflow-wrap") != "anywhere"
+                    or style.get("white-space") == "nowrap"), (text, style)
+        columns = [text for _, text in headers]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+            cells = re.findall(r'<td(?: class="([\w ]+)")?>', row)
+            assert len(cells) == len(columns)
+            for name, cls in zip(columns, cells, strict=True):
+                if name in ("actor", "target", "CAMEO"):
+                    style = computed_style(css, "td", set(cls.split()))
+                    assert style.get("white-space") == "nowrap", (name, style)
+
+
 def test_report_command_reproduces_the_runs(folder, tmp_path):
     """The command printed in the report gives the same runs.csv, byte for byte."""
     command = ResultSet.load(folder).command
@@ -215,13 +260,30 @@ def test_report_command_reproduces_the_runs(folder, tmp_path):
 
 # ------------------------------------------------------------------ re-plotting -----------
 
-def test_plot_redraws_in_place(folder):
-    before = (folder / "runs.csv").read_bytes()
-    proc = run_cli("plot", folder, check=0)
-    assert proc.stdout.strip() == f"report: {folder / 'report.html'}"
-    parse(folder / "report.html")
-    assert (folder / "runs.csv").read_bytes() == before
-    assert not list(folder.glob(".replot*"))
+def test_plot_redraws_in_place(folder, tmp_path):
+    """`plot` redraws the charts and the report from the folder's files, in place: a new
+    title in scenario.json shows up in the report and in the fan chart, a deleted chart
+    and a clobbered report come back, and the run's own data stay untouched."""
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)  # the module's folder stays as the other tests expect
+    context = json.loads((copy / "scenario.json").read_text(encoding="utf-8"))
+    context["title"] = "Redrawn under a new title 4711"
+    (copy / "scenario.json").write_text(json.dumps(context), encoding="utf-8")
+    (copy / "charts" / "outcomes.png").unlink()
+    (copy / "report.html").write_text("stale", encoding="utf-8")
+    data = {name: (copy / name).read_bytes()
+            for name in ("runs.csv", "summary.json", "aggregate.npz", "trajectories.csv")}
+    proc = run_cli("plot", copy, check=0)
+    assert proc.stdout.strip() == f"report: {copy / 'report.html'}"
+    page = parse(copy / "report.html")
+    assert "Redrawn under a new title 4711" in " ".join(page.text)
+    assert {img["data-chart"] for img in page.images} == {c.name for c in plots.CHARTS}
+    assert (copy / "charts" / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fan = "".join(ET.parse(copy / "charts" / "fan_chart.svg").getroot().itertext())
+    assert "Redrawn under a new title 4711" in fan
+    for name, before in data.items():
+        assert (copy / name).read_bytes() == before, name
+    assert not list(copy.glob(".replot*"))
 
 
 @pytest.mark.parametrize("scheme", [s for s in SCHEMES if s != "rivera"])
