@@ -178,7 +178,20 @@ def cmd_validate(args) -> int:
         else:
             print(f"{path}: ok ({len(scenario.spec.actors)} actors, "
                   f"{len(scenario.events)} seed events)")
+            _chart_notes([a.kind for a in scenario.spec.actors.values()])
     return status
+
+
+def _chart_notes(kinds: list[str]):
+    """Say which small-multiples charts will show only some of the pairs or actors."""
+    from sim.limits import MAX_PANELS  # the charts' limit, without importing matplotlib
+    states = kinds.count("state")
+    if states * (states - 1) > MAX_PANELS:
+        print(f"note: {states * (states - 1):,} state pairs; the per-pair chart shows the "
+              f"{MAX_PANELS} with the highest peak levels")
+    if len(kinds) > MAX_PANELS:
+        print(f"note: {len(kinds)} actors; the action-mix chart shows the {MAX_PANELS} that "
+              "used coercion or force most")
 
 
 def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,

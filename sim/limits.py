@@ -12,3 +12,7 @@ MAX_RUNS = 100_000_000
 
 MAX_WORKERS = 256
 """Most local worker processes for ``--workers`` (each needs about 150 MiB)."""
+
+MAX_PANELS = 24
+"""Most panels of a small-multiples chart (pairs of states, actors); past it the chart
+shows the highest-ranked ones and says so, and ``escsim validate`` prints a note."""

@@ -9,6 +9,7 @@ the common colour-vision deficiencies.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.aggregate import MAX_LEVEL, MOVES, kaplan_meier  # noqa: E402
+from sim.limits import MAX_PANELS  # noqa: E402
 from sim.montecarlo import wilson_interval  # noqa: E402
 from sim.outcomes import OUTCOMES, THRESHOLDS  # noqa: E402
 
@@ -74,6 +76,15 @@ def _finish(fig: Figure, rs, text: str | None = None) -> Figure:
     return fig
 
 
+def suptitle(fig: Figure, text: str, **kw):
+    """A figure title a fixed 0.1 inch below the top edge.
+
+    Matplotlib's default, 2% of the height down, is more than tight_layout
+    leaves room for on a tall grid of panels: the title would overlap them.
+    """
+    fig.suptitle(text, fontsize=11, y=1 - 0.1 / fig.get_figheight(), **kw)
+
+
 def _days(rs) -> np.ndarray:
     return np.arange(rs.days + 1)
 
@@ -102,53 +113,102 @@ def fan_chart(rs, samples: int = 5) -> Figure:
 
 
 def small_multiples(n: int, cols: int, size: tuple[float, float], extra: float,
-                    ylabel: str) -> tuple[Figure, list]:
-    """A grid of ``n`` panels sharing their axes, filled row by row; spare slots hidden.
+                    ylabel: str, xlim: tuple, ylim: tuple) -> tuple[Figure, list]:
+    """A grid of ``n`` panels on the same axes ``xlim`` and ``ylim``, filled row by row.
 
-    Panels in the first column carry ``ylabel``; every panel with no panel
-    below it carries the day axis (shared axes would hide it otherwise).
+    Spare slots are hidden. Panels in the first column carry ``ylabel`` and
+    the y tick labels; every panel with no panel below it carries the day
+    axis. The limits are set on each panel rather than shared: matplotlib's
+    shared axes cost time quadratic in the number of panels.
     """
     cols = min(cols, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows + extra),
-                             dpi=110, sharex=True, sharey=True, squeeze=False)
+                             dpi=110, squeeze=False)
     panels = list(axes.flat)
     for ax in panels[n:]:
         ax.set_visible(False)
     for k, ax in enumerate(panels[:n]):
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+        ax.tick_params(labelleft=k % cols == 0, labelbottom=k >= n - cols)
         if k % cols == 0:
             ax.set_ylabel(ylabel, fontsize=8)
         if k >= n - cols:
-            ax.tick_params(labelbottom=True)
             ax.set_xlabel("days after the article", fontsize=8)
     return fig, panels[:n]
 
 
+def shown_panels(order: np.ndarray) -> list[int]:
+    """Which items get a panel, given their ranking ``order``.
+
+    Up to :data:`MAX_PANELS` items, all of them in their own order; past it,
+    the first :data:`MAX_PANELS` of the ranking, in rank order.
+    """
+    if len(order) <= MAX_PANELS:
+        return list(range(len(order)))
+    return [int(k) for k in order[:MAX_PANELS]]
+
+
+def ranked_pairs(agg) -> np.ndarray:
+    """Pair indices, the highest peak level first.
+
+    A pair's peak level is the top of its chart's 90% band at its highest:
+    the highest rung that more than 5% of runs reach on the same day (a single
+    run's excursion does not count). Ties go to the higher mean level over
+    all days and runs, then to the pair that comes first in ``runs.csv``.
+    """
+    peak = agg.level_quantiles([0.95])[:, :, 0].max(axis=0)
+    level_days = agg.levels.sum(axis=0) @ np.arange(MAX_LEVEL + 1)  # exact: integer counts
+    return np.lexsort((np.arange(len(peak)), -level_days, -peak))
+
+
+def ranked_actors(agg) -> np.ndarray:
+    """Actor indices, the most days of coercion or force (summed over runs) first.
+
+    Ties go to the most moves of any kind, then to the actor listed first.
+    """
+    counts = agg.moves[1:].sum(axis=0)  # day 0 holds the seed events, not decisions
+    harsh = counts[:, [MOVES.index("coercion"), MOVES.index("force")]].sum(axis=1)
+    active = counts.sum(axis=1) - counts[:, MOVES.index("hold")]
+    return np.lexsort((np.arange(len(harsh)), -active, -harsh))
+
+
+def shown_note(shown: list[int], total: int, noun: str, criterion: str, where: str) -> str:
+    """A title's second line saying which panels a capped chart leaves out, or nothing."""
+    if len(shown) == total:
+        return ""
+    return f"\n(showing the {len(shown)} of {total:,} {noun} {criterion}; all are in {where})"
+
+
 def pair_levels(rs, samples: int = 3) -> Figure:
     """Each directed state pair's escalation rung over days, as small multiples."""
-    agg = rs.aggregate
-    q = agg.level_quantiles([0.05, 0.25, 0.5, 0.75, 0.95])
-    mean = agg.mean_levels()
+    shown = shown_panels(ranked_pairs(rs.aggregate))
+    view = copy.copy(rs.aggregate)  # quantiles of the shown pairs only: the rest are not drawn
+    view.levels = rs.aggregate.levels[:, shown]
+    q = view.level_quantiles([0.05, 0.25, 0.5, 0.75, 0.95])
+    mean = view.mean_levels()
     days = _days(rs)
-    fig, panels = small_multiples(len(rs.pairs), 3, (3.6, 2.7), 0.6, "escalation rung (0-7)")
-    for p, ax in enumerate(panels):
+    fig, panels = small_multiples(len(shown), 3, (3.6, 2.7), 0.6, "escalation rung (0-7)",
+                                  (0, days[-1]), (-0.3, MAX_LEVEL + 0.3))
+    for p, (pair, ax) in enumerate(zip(shown, panels, strict=True)):
         ax.fill_between(days, q[:, p, 0], q[:, p, 4], step="mid", color=BLUE, alpha=0.18,
                         label="90% of runs")
         ax.fill_between(days, q[:, p, 1], q[:, p, 3], step="mid", color=BLUE, alpha=0.35,
                         label="50% of runs")
         for k, run in enumerate(sorted(rs.trajectories)[:samples]):
-            ax.step(days, rs.trajectories[run].levels[:, p], where="mid", color=GREY, lw=0.6,
+            ax.step(days, rs.trajectories[run].levels[:, pair], where="mid", color=GREY, lw=0.6,
                     alpha=0.6, label="sample runs" if k == 0 else None)
         ax.step(days, q[:, p, 2], where="mid", color=ORANGE, lw=1.8, label="median")
         ax.plot(days, mean[:, p], color=BLACK, lw=1, ls="--", label="mean")
-        a, b = rs.pairs[p].split("-")
+        a, b = rs.pairs[pair].split("-")
         ax.set_title(f"{a} against {b}", fontsize=9)
-        ax.set_ylim(-0.3, MAX_LEVEL + 0.3)
         ax.set_yticks(range(MAX_LEVEL + 1))
         ax.grid(alpha=0.25)
     panels[0].legend(loc="upper right", fontsize=6, frameon=False)
-    fig.suptitle("Who escalates against whom? Escalation rung of each pair of states",
-                 fontsize=11)
+    suptitle(fig, "Who escalates against whom? Escalation rung of each pair of states"
+             + shown_note(shown, len(rs.pairs), "pairs", "with the highest peak levels",
+                        "runs.csv"))
     return _finish(fig, rs)
 
 
@@ -223,22 +283,24 @@ def action_mix(rs) -> Figure:
     """Each actor's moves over time, as shares of runs by kind of action."""
     moves = rs.aggregate.moves[1:]  # day 0 is the seed events, not a decision
     days = _days(rs)[1:]
-    fig, panels = small_multiples(len(rs.actors), 2, (5.2, 2.6), 0.8, "share of runs")
-    for a, ax in enumerate(panels):
+    shown = shown_panels(ranked_actors(rs.aggregate))
+    fig, panels = small_multiples(len(shown), 2, (5.2, 2.6), 0.8, "share of runs",
+                                  (days[0], days[-1]), (0, 1))
+    ids = list(rs.actors)
+    for a, ax in zip(shown, panels, strict=True):
         counts = moves[:, a, :].astype(float)
         shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         ax.stackplot(days, shares.T, colors=[MOVE_COLOURS[m] for m in MOVES],
                      labels=[("no move" if m == "hold" else m) for m in MOVES])
-        aid = list(rs.actors)[a]
-        ax.set_title(rs.actors[aid], fontsize=9)
-        ax.set_xlim(days[0], days[-1])
-        ax.set_ylim(0, 1)
+        ax.set_title(rs.actors[ids[a]], fontsize=9)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     handles, labels = panels[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=7, frameon=False,
                ncol=len(MOVES))
-    fig.suptitle("What does each actor do? Kind of move per day", fontsize=11, x=0.01,
-                 ha="left")
+    suptitle(fig, "What does each actor do? Kind of move per day"
+             + shown_note(shown, len(ids), "actors", "that used coercion or force most",
+                        "aggregate.npz"),
+             x=0.01, ha="left")
     return _finish(fig, rs)
 
 
@@ -278,7 +340,8 @@ CHARTS = (
           "light band 90%; grey lines are individual runs. A wide fan means an open future."),
     Chart("pair_levels", pair_levels,
           "One panel per pair of states: how high up the 0-7 escalation ladder the first "
-          "state stands against the second, day by day (median, bands, mean dashed)."),
+          "state stands against the second, day by day (median, bands, mean dashed). Past "
+          f"{MAX_PANELS} pairs, the {MAX_PANELS} with the highest peak levels."),
     Chart("outcomes", outcome_chart,
           "Each bar is the share of runs ending in that outcome; the whisker is its 95% "
           "interval: with more runs it narrows."),
@@ -287,7 +350,8 @@ CHARTS = (
           "day is the probability of having crossed it by then."),
     Chart("action_mix", action_mix,
           "For each actor and day, the share of runs in which it made each kind of move, "
-          "from no move (light grey) to the use of force (red)."),
+          "from no move (light grey) to the use of force (red). Past "
+          f"{MAX_PANELS} actors, the {MAX_PANELS} that used coercion or force most."),
     Chart("common_paths", common_paths,
           "Each row is a sequence of escalation rungs a run went through (0 calm .. 7 war) "
           "and the share of runs that followed exactly that sequence."),

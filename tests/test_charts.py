@@ -10,6 +10,8 @@ import math
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -22,7 +24,7 @@ from sim.aggregate import MOVES, kaplan_meier
 from sim.catalogue import SCHEMES
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
-from tests.conftest import BASELINE, results_folder, run_cli
+from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 RUNS, SEED, DAYS = 300, 5, 30
 
@@ -436,3 +438,116 @@ def test_common_paths_legend_gives_each_class_its_own_colour(result_set):
         assert len(seen) >= 2  # the baseline's top paths end in more than one class
     finally:
         plots.plt.close(fig)
+
+
+# ------------------------------------------------------------------ many actors -----------
+
+def many_states(n: int) -> str:
+    """A scenario of ``n`` states: the baseline's USA, VEN and RUS (its seed events name
+    them) and states S4 .. Sn, each pressing Venezuela a little."""
+    lines = [f"extends: {BASELINE}", "actors:"]
+    for k in range(4, n + 1):
+        lines += [f"  S{k}:", f"    name: State {k}", "    kind: state",
+                  "    capabilities: {military: 0.1, naval: 0.1, economic: 0.1}",
+                  f"    pressure: {{VEN: 0.{k % 9 + 1}}}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    """30 states (870 directed pairs) and the Council: 31 actors, a short run."""
+    tmp = tmp_path_factory.mktemp("many")
+    path = tmp / "many.yaml"
+    path.write_text(many_states(30), encoding="utf-8")
+    proc = run_cli("run", path, "--runs", 40, "--days", 8, "--seed", 2, "--out", tmp,
+                   "--workers", 1, "--keep-trajectories", 3, "--quiet", check=0)
+    return path, results_folder(proc)
+
+
+def test_validate_notes_that_charts_show_only_some_pairs_and_actors(many):
+    """A scenario of 30 states is accepted; validate says which charts will be cut down,
+    without loading the plotting library (validate must stay quick)."""
+    from sim.limits import MAX_PANELS
+    proc = run_cli("validate", many[0], check=0)
+    assert f"note: 870 state pairs; the per-pair chart shows the {MAX_PANELS} with the " \
+           "highest peak levels" in proc.stdout
+    assert f"note: 31 actors; the action-mix chart shows the {MAX_PANELS}" in proc.stdout
+    assert "note:" not in run_cli("validate", BASELINE, check=0).stdout
+    probe = ("import sys; from sim.cli import main; status = main(['validate', sys.argv[1]]); "
+             "print('matplotlib' in sys.modules, status)")
+    proc = run_cli_python(probe, many[0])
+    assert proc.stdout.splitlines()[-1] == "False 0", proc.stdout + proc.stderr
+
+
+def run_cli_python(code: str, *args):
+    """Run ``python -c CODE ARGS`` from the project root."""
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def panels(fig) -> list:
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def test_pair_chart_of_many_pairs_shows_the_highest_peaks_and_says_so(many):
+    """Past MAX_PANELS pairs the per-pair chart draws only the pairs with the highest peak
+    level (the highest rung more than 5% of runs reach on one day), ties to the higher mean
+    level, then to runs.csv order; ranked here from the raw counts, by loops."""
+    from sim.limits import MAX_PANELS
+    rs = ResultSet.load(many[1])
+    levels, runs = rs.aggregate.levels, rs.runs
+    assert len(rs.pairs) == 870
+
+    def key(p):
+        peak = max(rung for rung in range(8) for d in range(levels.shape[0])
+                   if rung == 0 or 20 * levels[d, p, rung:].sum() > runs)
+        level_days = sum(rung * levels[:, p, rung].sum() for rung in range(8))
+        return (-peak, -level_days, p)
+
+    ranked = sorted(range(len(rs.pairs)), key=key)[:MAX_PANELS]
+    expected = [rs.pairs[p].replace("-", " against ") for p in ranked]
+    assert expected != [p.replace("-", " against ") for p in rs.pairs[:MAX_PANELS]]
+    fig = plots.pair_levels(rs)
+    try:
+        assert [ax.get_title() for ax in panels(fig)] == expected
+        assert (f"showing the {MAX_PANELS} of 870 pairs with the highest peak levels"
+                in fig._suptitle.get_text())
+        assert {(ax.get_xlim(), ax.get_ylim()) for ax in panels(fig)} == {
+            ((0, rs.days), (-0.3, 7.3))}  # one scale on every panel
+    finally:
+        plots.plt.close(fig)
+
+
+def test_action_mix_of_many_actors_shows_the_most_forceful_and_says_so(many):
+    """Past MAX_PANELS actors the action-mix chart draws the actors with the most
+    coercion and force (summed over runs and days 1..), ties to more moves of any kind,
+    then to the scenario's order."""
+    from sim.limits import MAX_PANELS
+    rs = ResultSet.load(many[1])
+    moves = rs.aggregate.moves
+    ids = list(rs.actors)
+    harsh = [MOVES.index("coercion"), MOVES.index("force")]
+
+    def key(a):
+        days = range(1, moves.shape[0])
+        return (-sum(moves[d, a, m] for d in days for m in harsh),
+                -sum(moves[d, a, m] for d in days for m in range(1, len(MOVES))), a)
+
+    expected = [rs.actors[ids[a]] for a in sorted(range(len(ids)), key=key)[:MAX_PANELS]]
+    fig = plots.action_mix(rs)
+    try:
+        assert [ax.get_title() for ax in panels(fig)] == expected
+        assert (f"showing the {MAX_PANELS} of 31 actors that used coercion or force most"
+                in fig._suptitle.get_text())
+    finally:
+        plots.plt.close(fig)
+
+
+def test_a_run_of_many_actors_gives_every_chart_and_the_report(many):
+    """The 30-state run finishes with all charts, none of them a giant picture."""
+    folder = many[1]
+    page = parse(folder / "report.html")
+    assert {img["data-chart"] for img in page.images} == {c.name for c in plots.CHARTS}
+    for chart in plots.CHARTS:
+        height, width = mpimg.imread(folder / "charts" / f"{chart.name}.png").shape[:2]
+        assert height < 4000 and width < 2000, (chart.name, height, width)
