@@ -158,8 +158,14 @@ def ranked_pairs(agg) -> np.ndarray:
     run's excursion does not count). Ties go to the higher mean level over
     all days and runs, then to the pair that comes first in ``runs.csv``.
     """
-    peak = agg.level_quantiles([0.95])[:, :, 0].max(axis=0)
-    level_days = agg.levels.sum(axis=0) @ np.arange(MAX_LEVEL + 1)  # exact: integer counts
+    # rung by rung from the top, in integers: exact, and no array larger than (days, pairs)
+    peak = np.zeros(agg.levels.shape[1], dtype=np.int64)
+    at_or_above = np.zeros(agg.levels.shape[:2], dtype=np.int64)
+    for rung in range(MAX_LEVEL, 0, -1):
+        at_or_above += agg.levels[:, :, rung]
+        reached = (20 * at_or_above > agg.runs).any(axis=0)
+        peak = np.where((peak == 0) & reached, rung, peak)
+    level_days = agg.levels.sum(axis=0) @ np.arange(MAX_LEVEL + 1)
     return np.lexsort((np.arange(len(peak)), -level_days, -peak))
 
 
