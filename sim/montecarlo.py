@@ -26,6 +26,7 @@ from sim import engine
 from sim.aggregate import Aggregate
 from sim.backends import InlineBackend
 from sim.errors import ResourceError
+from sim.limits import MAX_PANELS
 from sim.model import EscalationModel
 from sim.outcomes import OUTCOMES
 from sim.scenario import Scenario
@@ -109,8 +110,8 @@ ROW_BYTES = 100  # a runs.csv row without its pair columns and path (measured 10
 PATH_CHARS_PER_DAY = 0.25  # mean length of the path column per day (measured 0.2)
 FOLDER_BYTES = 3_000_000  # charts and report.html whatever the horizon (measured 1.9-2.3 MB)
 # charts per day: about 450 B, 250 B per state pair (per-pair panels) and 320 B per actor
-# (actions panels), PNG and SVG together (measured 3.0 kB/day at 6 pairs, 4.7 at 12); the
-# aggregate.npz beside them about 600 B/day (measured 470-490)
+# (action-mix panels; at most MAX_PANELS of each are drawn), PNG and SVG together
+# (measured 3.0 kB/day at 6 pairs, 4.7 at 12); aggregate.npz about 600 B/day (measured 480)
 CHART_DAY_BYTES, CHART_PAIR_DAY_BYTES, CHART_ACTOR_DAY_BYTES = 1_050, 250, 320
 
 
@@ -137,8 +138,8 @@ def estimate(runs: int, days: int, n_actors: int, n_pairs: int | None = None,
     here = DRAWING_BYTES + (1 + in_flight) * (aggregate + chunk * row) + kept
     worker = model + 3 * aggregate + chunk * row
     memory = here + (workers * (WORKER_BYTES + worker) if workers > 1 else worker)
-    charts = steps * (CHART_DAY_BYTES + CHART_PAIR_DAY_BYTES * n_pairs
-                      + CHART_ACTOR_DAY_BYTES * n_actors)
+    charts = steps * (CHART_DAY_BYTES + CHART_PAIR_DAY_BYTES * min(n_pairs, MAX_PANELS)
+                      + CHART_ACTOR_DAY_BYTES * min(n_actors, MAX_PANELS))
     disk = (runs * row + min(keep, runs) * steps * (40 + 2 * n_pairs)
             + folders * (FOLDER_BYTES + charts))
     return memory, disk
