@@ -17,6 +17,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+# Titles and actor names are the user's text: a "$" in them is a dollar, not mathtext
+# (an unbalanced "$" would otherwise stop the drawing with a parse error).
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402

@@ -27,9 +27,8 @@ from sim.engine import Trajectory, state_pairs
 from sim.errors import InputError, Problem, field_path
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
 from sim.outcomes import THRESHOLDS
-from sim.schema import Fraction, Int, Record, Str
-from sim.schema import _message as schema_message
-from sim.yamlio import decode, read_bytes
+from sim.schema import Fraction, Int, Record, Str, error_message
+from sim.yamlio import decode, read_bytes, read_text
 
 TEXT_FIELDS = {"title", "description", "seed_events", "quote", "name", "extends"}
 """Scenario fields that are prose or file names, not parameters (left out of the
@@ -262,7 +261,7 @@ def read_json(path: Path, model: type[BaseModel], problems: list[Problem]):
         found = []
         for err in exc.errors(include_url=False):
             loc = [p for p in err["loc"] if not (isinstance(p, str) and "[" in p)]
-            found.append(Problem(path, None, field_path(loc), *schema_message(err)))
+            found.append(Problem(path, None, field_path(loc), *error_message(err)))
         problems += capped(path, found)
         return None
 
@@ -513,7 +512,7 @@ def assumptions(scenario) -> list[dict]:
             source = "escsim default (docs/scenario-format.md)"
         else:
             file, line = where
-            text = lines.setdefault(file, Path(file).read_text(encoding="utf-8").splitlines())
+            text = lines.setdefault(file, read_text(file).splitlines())
             source = trailing_comment(text[line - 1]) if line else ""
             source = source or "stated in the comments above this field in the scenario file"
         rows.append({"parameter": ".".join(str(p) for p in path), "value": value,

@@ -90,7 +90,8 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(tp.model_fields) if _is_model(tp) else []
 
 
-def _message(err: dict) -> tuple[str, str | None]:
+def error_message(err: dict) -> tuple[str, str | None]:
+    """One pydantic error as (message, hint) in the house wording."""
     kind = err["type"]
     got = err.get("input")
     if kind == "missing":
@@ -139,7 +140,7 @@ def located_problems(model, doc: Document, exc: ValidationError, prefix=()) -> l
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        message, hint = _message(err)
+        message, hint = error_message(err)
         if err["type"] == "extra_forbidden":
             hint = did_you_mean(loc[-1], _fields_at(model, loc[:-1]))
         problems.append(doc.problem((*prefix, *loc), message, hint))

@@ -551,3 +551,14 @@ def test_a_run_of_many_actors_gives_every_chart_and_the_report(many):
     for chart in plots.CHARTS:
         height, width = mpimg.imread(folder / "charts" / f"{chart.name}.png").shape[:2]
         assert height < 4000 and width < 2000, (chart.name, height, width)
+
+
+def test_dollar_signs_in_titles_and_names_are_printed_not_parsed(result_set, tmp_path):
+    """A '$' in a title or actor name is text: an unbalanced one used to stop the drawing."""
+    from dataclasses import replace
+    odd = replace(result_set, title=r"Costs $\frac{1$ a barrel",
+                  actors={**result_set.actors, "USA": "United $tates"})
+    charts = plots.draw_all(plots.CHARTS, tmp_path / "charts", odd)
+    assert set(charts) == {c.name for c in plots.CHARTS}
+    svg = "".join(ET.parse(tmp_path / "charts" / "fan_chart.svg").getroot().itertext())
+    assert r"$\frac{1$" in svg
