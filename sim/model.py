@@ -32,6 +32,7 @@ from sim import catalogue as cat
 from sim import decision
 from sim import outcomes as oc
 from sim.agents import CouncilAgent, StateAgent
+from sim.limits import MAX_HORIZON_DAYS
 from sim.rng import SLOTS_PER_ACTOR, RunStreams
 from sim.scenario import Scenario
 
@@ -79,6 +80,8 @@ class EscalationModel(mesa.Model):
         self.run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs, dtype=np.int64)
         self.n_runs = len(self.run_ids)
         self.horizon = self.spec.horizon_days if days is None else int(days)
+        if not 1 <= self.horizon <= MAX_HORIZON_DAYS:  # day counters are int16
+            raise ValueError(f"horizon must be 1..{MAX_HORIZON_DAYS} days, got {self.horizon}")
         self.streams = RunStreams(seed, self.run_ids)
         self.catalogue = cat.load()
         self.day = 0
@@ -136,6 +139,12 @@ class EscalationModel(mesa.Model):
             self.agents_by_index[i] = agent_class(self, aid, i, actor)
             if actor.kind == "institution":
                 self.council = self.agents_by_index[i]
+        # Mesa 3.3 numbers agents per model in a class-level dict keyed by the model
+        # (Agent._ids), which keeps every model alive as long as the process
+        # (https://github.com/mesa/mesa/issues/3179). All agents exist now: drop the key.
+        ids = vars(mesa.Agent).get("_ids")
+        if isinstance(ids, dict):
+            ids.pop(self, None)
         self._forced: dict[int, tuple[int, int]] = {}
         self.schedule_by_day: dict[int, list] = {}
         for ev in spec.schedule:

@@ -6,7 +6,6 @@ import gc
 import io
 import tracemalloc
 
-import mesa
 import numpy as np
 import pytest
 
@@ -100,16 +99,7 @@ def peak_traced_bytes(scenario, runs: int) -> int:
         tracemalloc.stop()
 
 
-# Mesa before mesa/mesa#3180 (https://github.com/mesa/mesa/issues/3179) keys a class-level
-# Agent._ids dict by model, so every model the engine builds (one per batch of runs) stays
-# alive: about 800 bytes per run, 0.8 GB per million runs and worker.
-MESA_KEEPS_EVERY_MODEL = isinstance(vars(mesa.Agent).get("_ids"), dict)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(MESA_KEEPS_EVERY_MODEL, strict=True,
-                   reason="sim/engine.py _run_batch never releases its model from Mesa's "
-                          "Agent._ids (mesa#3179): memory grows with runs")
 def test_memory_does_not_grow_with_runs(baseline):
     """Peak memory of a 20,000-run ensemble is that of a 1,000-run one: at most 1.5 times,
     and less than 16 bytes more per extra run. Keeping the rows (88 bytes of CSV a run) or
