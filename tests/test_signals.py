@@ -8,6 +8,7 @@ the workers and helpers still exit by themselves within seconds.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -48,10 +49,18 @@ def start_working_run(out: Path):
 def assert_all_gone(family, seconds: float = 10):
     """Every process in ``family`` has exited within ``seconds``."""
     _, alive = psutil.wait_procs(family, timeout=seconds)
-    described = [(p.pid, " ".join(p.cmdline())[:80]) for p in alive if p.is_running()]
-    for p in alive:
-        p.kill()
-    assert not described, described
+    assert not [(p.pid, " ".join(p.cmdline())[:80]) for p in alive if p.is_running()]
+
+
+@contextlib.contextmanager
+def no_leftovers(family):
+    """Whatever the test finds, kill what is left of ``family`` afterwards."""
+    try:
+        yield
+    finally:
+        for p in family:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
 
 
 def stop_and_check(tmp_path, signum, status: int, word: str):
@@ -59,12 +68,13 @@ def stop_and_check(tmp_path, signum, status: int, word: str):
     all is left (--out was created by the run, so it goes too) and no process either."""
     out = tmp_path / "out"
     proc, family = start_working_run(out)
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == status, err
-    assert err.strip() == f"{word}; no results were written"
-    assert not out.exists(), sorted(out.rglob("*"))
-    assert_all_gone(family)
+    with no_leftovers(family):
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == status, err
+        assert err.strip() == f"{word}; no results were written"
+        assert not out.exists(), sorted(out.rglob("*"))
+        assert_all_gone(family)
 
 
 @pytest.mark.slow
@@ -81,6 +91,7 @@ def test_workers_exit_by_themselves_after_sigkill(tmp_path):
     tracker notice their parent is gone and exit within seconds (they used to linger
     for over a minute)."""
     proc, family = start_working_run(tmp_path / "out")
-    proc.kill()
-    proc.communicate(timeout=30)
-    assert_all_gone(family, seconds=10)
+    with no_leftovers(family):
+        proc.kill()
+        proc.communicate(timeout=30)
+        assert_all_gone(family, seconds=10)
