@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import hashlib
 import itertools
 import json
 import os
@@ -80,15 +79,12 @@ def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
     """
     import matplotlib
     import mesa
-    scen = ensemble.scenario
-    paths = list(dict.fromkeys(scen.files))
-    contents = [f.read_bytes() for f in paths]
+    scen = ensemble.scenario  # hashes of the bytes validated, not a second read of the files
     return {
         "scenario": str(scen.path),
-        "scenario_sha256": hashlib.sha256(scen.path.read_bytes()).hexdigest(),
-        "inputs_sha256": hashlib.sha256(b"".join(contents)).hexdigest(),
-        "files": {str(f): hashlib.sha256(data).hexdigest()
-                  for f, data in zip(paths, contents, strict=True)},
+        "scenario_sha256": scen.file_sha256[scen.path],
+        "inputs_sha256": scen.sha256,
+        "files": {str(f): scen.file_sha256[f] for f in scen.files},
         "seed": ensemble.seed,
         "runs": ensemble.n_runs,
         "days": ensemble.days,

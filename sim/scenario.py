@@ -174,6 +174,7 @@ class Scenario:
     events: tuple[seedmod.SeedEvent, ...]
     files: tuple[Path, ...]
     sha256: str
+    """SHA-256 of the bytes of ``files`` concatenated in that order."""
     where: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """(file, line) of every value set in the scenario files, keyed by field path."""
     file_sha256: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
