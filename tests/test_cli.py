@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from sim import engine, plots, results
-from tests.conftest import BASELINE, results_folder, run_cli
+from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +148,11 @@ def test_summary_probabilities_match_runs_csv(two_runs):
     for name, o in summary["outcomes"].items():
         assert o["runs"] == sum(r["outcome"] == name for r in rows)
         assert np.isclose(o["probability"], o["runs"] / len(rows))
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly():
+    """`escsim actions | head -1` prints one line and no BrokenPipeError traceback."""
+    proc = subprocess.run(f"{shlex.quote(sys.executable)} -m sim actions | head -1",
+                          shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert len(proc.stdout.splitlines()) == 1
+    assert proc.stderr == ""
