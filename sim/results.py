@@ -146,6 +146,7 @@ def new_folder_name(base: Path, seed: int) -> str:
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     created = _make_dirs(base)
+    _sweep_killed(base)
     for k in itertools.count(1):
         name = f"{stamp}-seed{seed}" + (f"-{k}" if k > 1 else "")
         try:
@@ -158,6 +159,41 @@ def new_folder_name(base: Path, seed: int) -> str:
         _CLAIMED[(base / name).absolute()] = created
         return name
     raise AssertionError("unreachable")
+
+
+_PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-(?P<pid>\d+)(-\d+)?")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (if unsure, say yes: its folder is then left alone)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _sweep_killed(base: Path):
+    """Remove what runs killed outright (SIGKILL, power loss) left in ``base``.
+
+    Such a run cannot clean up after itself: its hidden ``.NAME.partial-PID``
+    folder and the empty placeholder ``NAME`` stay. They are removed here once
+    process PID no longer exists; a live run's folders are never touched.
+    """
+    try:
+        entries = [e.name for e in os.scandir(base)]
+    except OSError:
+        return
+    for entry in entries:
+        match = _PARTIAL.fullmatch(entry)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        shutil.rmtree(base / entry, ignore_errors=True)
+        _remove_empty([base / match["name"]])
 
 
 def _place(tmp: Path, final: Path):

@@ -3,7 +3,8 @@
 SIGINT (Ctrl-C) and SIGTERM stop it cleanly: exit 130 or 143, one line, no
 results, partial or empty folder, and no process left behind (workers, the
 forkserver, the resource tracker). After SIGKILL nothing can clean up, but
-the workers and helpers still exit by themselves within seconds.
+the workers and helpers still exit by themselves within seconds, and the next
+run into the same folder removes what the killed one left.
 """
 
 from __future__ import annotations
@@ -90,8 +91,17 @@ def test_workers_exit_by_themselves_after_sigkill(tmp_path):
     """SIGKILL gives the run no chance to clean up; its workers, forkserver and resource
     tracker notice their parent is gone and exit within seconds (they used to linger
     for over a minute)."""
-    proc, family = start_working_run(tmp_path / "out")
+    out = tmp_path / "out"
+    proc, family = start_working_run(out)
     with no_leftovers(family):
         proc.kill()
         proc.communicate(timeout=30)
         assert_all_gone(family, seconds=10)
+    scenario = out / BASELINE.stem
+    assert [p.name for p in scenario.glob(".*partial*")], "the killed run left its staging"
+    # the next run into the same folder removes what the killed one left; its own stays
+    subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", "20",
+                    "--days", "5", "--workers", "1", "--out", str(out), "--quiet"],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    kept = list(scenario.iterdir())
+    assert len(kept) == 1 and (kept[0] / "runs.csv").is_file(), kept
