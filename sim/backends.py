@@ -110,6 +110,16 @@ class ProcessBackend:
             processes = list((getattr(self.pool, "_processes", None) or {}).values())
             for process in processes:
                 process.terminate()
+            for process in processes:
+                process.join()
+            # A worker terminated while sending a result leaves half a message in the
+            # result pipe, and the pool's manager thread would wait for the rest forever
+            # (and shutdown with it). With every worker gone, closing this process's own
+            # write end of that pipe turns the wait into end-of-file, which the manager
+            # thread handles as a broken pool.
+            writer = getattr(getattr(self.pool, "_result_queue", None), "_writer", None)
+            if writer is not None:
+                writer.close()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self._lifeline.close()
 
