@@ -15,7 +15,6 @@ the number of workers nor the backend changes any result.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,27 +77,9 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054):
 
 
 def available_memory() -> int:
-    """Bytes of memory available to this process now.
-
-    psutil where installed (every platform); otherwise Linux's MemAvailable,
-    then the POSIX count of free pages; an unknown amount counts as unlimited.
-    """
-    try:
-        import psutil
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # Windows, macOS: no such names
-        return 2**63
+    """Bytes of memory available to this process now (psutil: the same on every platform)."""
+    import psutil
+    return int(psutil.virtual_memory().available)
 
 
 # Calibration of the estimates, measured on Linux with Python 3.11, numba and the

@@ -179,6 +179,5 @@ def test_ctrl_c_stops_workers_and_leaves_no_folder(tmp_path):
     created, which used to stay), and no worker, forkserver or resource tracker left."""
     import signal
 
-    pytest.importorskip("psutil")
     from tests.test_signals import stop_and_check
     stop_and_check(tmp_path, signal.SIGINT, 130, "interrupted")

@@ -16,11 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import BASELINE, ROOT
-
-psutil = pytest.importorskip("psutil")  # a dev dependency
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
