@@ -7,6 +7,7 @@ no traceback, and no results folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -398,14 +399,37 @@ def test_unreadable_named_file_is_reported_where_it_is_named(tmp_path, field, ki
     assert "\n" not in messages[0] and "\0" not in messages[0]
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may read anything")
-def test_unreadable_permissions_are_reported_where_named(tmp_path):
+@contextlib.contextmanager
+def as_ordinary_user(tmp_path):
+    """Read files as an ordinary user: root may read anything, so as root the effective
+    user becomes ``nobody`` meanwhile (the folder ``tmp_path`` is made traversable)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    for folder in (tmp_path, *tmp_path.parents):
+        mode = folder.stat().st_mode
+        if mode & 0o005 != 0o005:  # pytest's own folders are private to root
+            folder.chmod(mode | 0o005)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_unreadable_permissions_are_reported_where_named(tmp_path_factory):
     """A file the user may not read is refused at the naming line, not with a traceback."""
+    tmp_path = tmp_path_factory.mktemp("modes")
     locked = tmp_path / "locked.yaml"
     locked.write_text("title: x\n")
     locked.chmod(0)
     scenario, namer, line = naming_file(tmp_path, "extends", str(locked))
-    assert refusal(scenario) == [f"{namer}:{line}: extends: '{locked}': permission denied"]
+    scenario.chmod(0o644)
+    refusal(tmp_path / "missing.yaml")  # imports done now: nobody cannot read /root's Python
+    with as_ordinary_user(tmp_path):
+        messages = refusal(scenario)
+    assert messages == [f"{namer}:{line}: extends: '{locked}': permission denied"]
 
 
 def _limited():
