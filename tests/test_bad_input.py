@@ -402,7 +402,7 @@ def test_unreadable_named_file_is_reported_where_it_is_named(tmp_path, field, ki
 @contextlib.contextmanager
 def as_ordinary_user(tmp_path):
     """Read files as an ordinary user: root may read anything, so as root the effective
-    user becomes ``nobody`` meanwhile (the folder ``tmp_path`` is made traversable)."""
+    user and group become ``nobody`` meanwhile (``tmp_path`` is made traversable)."""
     if os.geteuid() != 0:
         yield
         return
@@ -410,11 +410,13 @@ def as_ordinary_user(tmp_path):
         mode = folder.stat().st_mode
         if mode & 0o005 != 0o005:  # pytest's own folders are private to root
             folder.chmod(mode | 0o005)
+    os.setegid(65534)  # the group too: root's group may hold rights the user has not
     os.seteuid(65534)
     try:
         yield
     finally:
         os.seteuid(0)
+        os.setegid(0)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
