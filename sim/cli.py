@@ -15,7 +15,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from sim.errors import InputError, ResourceError
+from sim.errors import InputError, ResourceError, printable
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
 DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
@@ -254,7 +254,7 @@ def cmd_run(args) -> int:
             keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
             max_runs=args.max_runs if args.until_ci else None)
     summary = res.summary(ensemble)
-    print(f"{scenario.name}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
+    print(f"{printable(scenario.name, None)}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
           f"seed {ensemble.seed}")
     for name, row in summary["outcomes"].items():
         lo, hi = row["ci95"]
@@ -286,7 +286,7 @@ def cmd_compare(args) -> int:
         folder = compare.run(scenarios, args.out, runs=runs, seed=args.seed, days=days,
                              backend=backend, chunk_size=args.chunk_size, progress=progress)
     cmp = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    names = cmp["scenarios"]
+    names = [printable(name, None) for name in cmp["scenarios"]]  # file names: any bytes
     print(f"{len(names)} scenarios x {cmp['runs']:,} runs x {cmp['days']} days, "
           f"seed {cmp['seed']} (common random numbers)")
     width = max(12, *(len(n) for n in names))

@@ -222,6 +222,7 @@ def test_disk_filling_up_during_the_run(tmp_path):
     ("...yaml", "scenario"),  # stem "..": used to write into the parent of --out
     (".yaml", "yaml"),  # stem ".yaml": would be a hidden folder
     ("a b$c\u00e9.yaml", "a_b_c_"),
+    ("x\n,y.yaml", "x__y"),
 ])
 def test_scenario_file_names_give_safe_folders(tmp_path, file_name, folder):
     """Whatever the scenario file is called, results land in one plain folder inside
@@ -235,6 +236,8 @@ def test_scenario_file_names_give_safe_folders(tmp_path, file_name, folder):
     assert made.resolve().parent == (out / folder).resolve()
     assert [p.name for p in out.iterdir()] == [folder]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+    # the name heads the printed table on one line, control characters escaped
+    assert proc.stdout.splitlines()[0].endswith(": 20 runs x 3 days, seed 20251222"), proc.stdout
 
 
 def test_safe_name():
