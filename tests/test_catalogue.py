@@ -21,8 +21,8 @@ CAT = catalogue.load()
 STATE_ACTIONS = [a for a in CAT.actions if "state" in a.actors and a.target == "state"
                  and not a.requires.vote_only]
 
-# GDELT's CAMEO Goldstein table, as listed in MODEL.md section 3 (plus the few
-# codes the catalogue adds, from the same table). Typed here independently of
+# GDELT's CAMEO Goldstein table (Goldstein 1992; the CAMEO 1.1b3 codebook,
+# http://data.gdeltproject.org/documentation/CAMEO.Manual.1.1b3.pdf). Typed here independently of
 # the catalogue so that a wrong weight in actions.yaml is caught.
 GOLDSTEIN = {
     "010": 0.0, "026": 4.0, "028": 4.0, "0256": -0.3, "032": 4.5, "040": 1.0, "041": 1.0,
@@ -43,7 +43,7 @@ PLOVER_BY_ROOT = {
 
 
 def test_every_code_of_the_reference_table_is_an_action():
-    """Every code of the reference table (MODEL.md section 3, plus the few the catalogue
+    """Every code of the reference table (GDELT's Goldstein table, plus the few the catalogue
     adds) is the code of some action."""
     assert set(GOLDSTEIN) <= {a.cameo for a in CAT.actions}
 
