@@ -140,3 +140,12 @@ def test_readme_outcome_table_is_the_real_run(baseline):
     assert set(table) == set(outcomes)
     for name, row in outcomes.items():
         assert table[name] == f"{100 * row['probability']:.1f}", name
+
+
+def test_the_layout_table_names_every_module():
+    """The README's layout table lists every module of the package, so a newcomer finds
+    each file there."""
+    listed = set(re.findall(r"`(sim/[\w/]+\.(?:py|yaml))`", README))
+    modules = {f"sim/{p.name}" for p in (ROOT / "sim").glob("*.py")}
+    assert modules <= listed, sorted(modules - listed)
+    assert all((ROOT / name).exists() for name in listed), sorted(listed)
