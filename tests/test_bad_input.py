@@ -609,3 +609,18 @@ def test_casualty_bounds_fit_the_int64_sums():
     per_run = (events.MAX_SEED_ACTS * events.MAX_EVENT_CASUALTIES
                + MAX_HORIZON_DAYS * MAX_ACTORS * worst_draw)
     assert per_run * MAX_RUNS < np.iinfo(np.int64).max
+
+
+def test_capabilities_are_all_or_nothing(variant, tmp_path):
+    """As docs/scenario-format.md says: without a block all three are 0; a block that
+    leaves one out is refused, naming the missing field (a variant's block still merges
+    into an inherited one key by key, so the new actor here inherits nothing)."""
+    from sim.scenario import load_scenario
+    absent = load_scenario(variant("actors:\n  CUB:\n    name: Cuba\n    kind: state\n",
+                                   "absent.yaml"))
+    caps = absent.spec.actors["CUB"].capabilities
+    assert (caps.military, caps.naval, caps.economic) == (0.0, 0.0, 0.0)
+    partial = variant("actors:\n  CUB:\n    name: Cuba\n    kind: state\n    capabilities:\n"
+                      "      military: 0.1\n      naval: 0.1\n", "partial.yaml")
+    lines = assert_rejected(partial, tmp_path / "out", expect_line=6)
+    assert lines == [f"{partial}:6: actors.CUB.capabilities.economic: required field is missing"]
