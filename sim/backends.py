@@ -58,6 +58,36 @@ def _watch_parent(lifeline) -> None:
     threading.Thread(target=watch, name="escsim-parent-watch", daemon=True).start()
 
 
+class RunOrderWindow:
+    """Which tasks may start: none more than ``size`` places past the earliest unfinished one.
+
+    The driver writes results in task (run) order, so a chunk that finishes
+    before an earlier one waits in memory. Starting no task more than
+    ``size`` past the earliest unfinished task bounds both the chunks in
+    flight and those waiting to ``size``, even behind one slow chunk (before,
+    the other workers went on and the waiting chunks piled up).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.low = 0  # earliest task not finished yet
+        self.next = 0  # next task to start
+        self.finished: set[int] = set()
+
+    def startable(self, n_tasks: int) -> range:
+        """The tasks that may start now (they count as started)."""
+        tasks = range(self.next, max(self.next, min(n_tasks, self.low + self.size)))
+        self.next = tasks.stop
+        return tasks
+
+    def finish(self, task: int):
+        """Record that ``task`` finished."""
+        self.finished.add(task)
+        while self.low in self.finished:
+            self.finished.remove(self.low)
+            self.low += 1
+
+
 class InlineBackend:
     """Compute every chunk here, one after another (``--workers 1``)."""
 
@@ -73,7 +103,7 @@ class InlineBackend:
 
 
 class ProcessBackend:
-    """Local worker processes; at most two chunks per worker in flight (bounded memory)."""
+    """Local worker processes; at most two chunks per worker in flight or waiting."""
 
     def __init__(self, workers: int):
         if sys.platform == "win32":
@@ -85,19 +115,21 @@ class ProcessBackend:
                                         initializer=_watch_parent, initargs=(lifeline,))
 
     def map(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator:
-        """Yield ``fn(*task)`` for each task as workers finish them (any order)."""
-        todo = iter(tasks)
-        running = set()
+        """Yield ``fn(*task)`` for each task as workers finish them (any order).
+
+        No task starts more than two per worker past the earliest unfinished one.
+        """
+        tasks = list(tasks)
+        window = RunOrderWindow(2 * self.workers)
+        running: dict = {}  # future -> task number
         while True:
-            while len(running) < 2 * self.workers:
-                task = next(todo, None)
-                if task is None:
-                    break
-                running.add(self.pool.submit(fn, *task))
+            for k in window.startable(len(tasks)):
+                running[self.pool.submit(fn, *tasks[k])] = k
             if not running:
                 return
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
+                window.finish(running.pop(future))
                 yield future.result()
 
     def close(self, abort: bool = False):

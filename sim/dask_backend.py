@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from sim.backends import RunOrderWindow
 from sim.errors import ResourceError
 
 CONNECT_TIMEOUT = 10  # seconds to wait for --scheduler to answer
@@ -34,7 +35,7 @@ def check_address(address: str):
 
 
 class DaskBackend:
-    """Map chunks over a Dask cluster, at most two tasks per worker in flight."""
+    """Map chunks over a Dask cluster, at most two tasks per worker in flight or waiting."""
 
     def __init__(self, workers: int = 2, scheduler: str | None = None):
         try:
@@ -57,19 +58,26 @@ class DaskBackend:
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
 
     def map(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator:
-        """Yield ``fn(*task)`` for each task as the cluster finishes them (any order)."""
+        """Yield ``fn(*task)`` for each task as the cluster finishes them (any order).
+
+        No task starts more than two per worker past the earliest unfinished one.
+        """
         from distributed import as_completed
-        todo = iter(tasks)
-        first = [self.client.submit(fn, *task, pure=False)
-                 for task in _take(todo, 2 * self.workers)]
-        if not first:
-            return
-        pending = as_completed(first)
+        tasks = list(tasks)
+        window = RunOrderWindow(2 * self.workers)
+        number: dict = {}  # future -> task number
+
+        def start():
+            for k in window.startable(len(tasks)):
+                future = self.client.submit(fn, *tasks[k], pure=False)
+                number[future] = k
+                yield future
+        pending = as_completed(list(start()))
         for future in pending:
             result = future.result()
+            window.finish(number.pop(future))
             future.release()
-            for task in _take(todo, 1):
-                pending.add(self.client.submit(fn, *task, pure=False))
+            pending.update(start())
             yield result
 
     def close(self, abort: bool = False):
@@ -77,13 +85,3 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-
-
-def _take(iterator, n):
-    out = []
-    for _ in range(n):
-        item = next(iterator, None)
-        if item is None:
-            break
-        out.append(item)
-    return out
