@@ -18,13 +18,14 @@ import zipfile
 import zlib
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from sim import kernels
 from sim.catalogue import CATEGORIES, SCHEMES
 from sim.errors import InputError, Problem
 from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.stats import kaplan_meier
 from sim.yamlio import read_bytes
 
 INDEX_BINS = 4000
@@ -46,6 +47,13 @@ def index_edges(scores: np.ndarray, n_actors: int, n_seats: int, decay: float,
     hi = max(start, 0.0) + per_day * max(scores.max(), 0.0) / (1 - decay) + 1.0
     lo = min(start, 0.0) + per_day * min(scores.min(), 0.0) / (1 - decay) - 1.0
     return np.sinh(np.linspace(np.arcsinh(lo), np.arcsinh(hi), bins + 1))
+
+
+class Trajectory(NamedTuple):
+    """One kept run, day by day from day 0."""
+
+    index: np.ndarray  # (days + 1, schemes): escalation index under every scheme
+    levels: np.ndarray  # (days + 1, pairs): each directed state pair's level
 
 
 class Aggregate:
@@ -80,6 +88,7 @@ class Aggregate:
         ``pair_levels`` each pair's level (runs, pairs) and ``moves`` each
         actor's move as a :data:`MOVES` code (runs, actors).
         """
+        from sim import kernels  # here, not at the top: reading results needs no numba
         bins = self.index.shape[2]
         for s, edges in enumerate(self.edges):
             if kernels.enabled():  # the same binary search, compiled
@@ -246,22 +255,6 @@ class Aggregate:
     def outcome_counts(self) -> dict[str, int]:
         """Runs per outcome class."""
         return {name: int(c) for name, c in zip(OUTCOMES, self.outcomes, strict=True)}
-
-
-def kaplan_meier(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
-    """Survival S(t) at each day t from counts of first crossings and of censorings.
-
-    ``events[t]`` runs crossed on day t; ``censored[t]`` runs left observation
-    after day t without crossing (here: at the horizon). S(t) is the product
-    over days u <= t of (1 - events[u] / at_risk[u]), where at_risk[u] counts
-    runs neither crossed nor censored before u.
-    """
-    events = np.asarray(events, dtype=float)
-    censored = np.asarray(censored, dtype=float)
-    at_risk = events.sum() + censored.sum() - np.concatenate(
-        ([0.0], np.cumsum(events + censored)[:-1]))
-    hazard = np.divide(events, at_risk, out=np.zeros_like(events), where=at_risk > 0)
-    return np.cumprod(1 - hazard)
 
 
 # ------------------------------------------------------------------ reading back -------

@@ -16,9 +16,8 @@ import traceback
 from pathlib import Path
 
 from sim.errors import InputError, ResourceError, printable
-from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
+from sim.limits import DEFAULT_KEEP, MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
-DEFAULT_KEEP = 20  # sim.montecarlo's default, repeated so --help needs no numpy
 SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.catalogue.SCHEMES (tested equal)
 
 EXIT_INPUT = 2
@@ -273,7 +272,6 @@ def cmd_compare(args) -> int:
     import json
 
     from sim import compare
-    from sim.montecarlo import DEFAULT_KEEP as keep
     scenarios = compare.load_all(args.files)
     first = scenarios[0]
     runs = args.runs or first.spec.montecarlo.runs
@@ -281,7 +279,7 @@ def cmd_compare(args) -> int:
     n = len(scenarios)
     # one folder per scenario plus the comparison's own charts and page
     workers = _prepare(args, runs, runs * n, days, first, args.out / "compare",
-                       folders=n + 1, keep=keep)
+                       folders=n + 1, keep=DEFAULT_KEEP)
     with _working(args, runs * n, workers) as (backend, progress):
         folder = compare.run(scenarios, args.out, runs=runs, seed=args.seed, days=days,
                              backend=backend, chunk_size=args.chunk_size, progress=progress)

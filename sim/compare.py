@@ -38,10 +38,10 @@ from pydantic import Field
 from sim import plots
 from sim.catalogue import SCHEMES
 from sim.errors import InputError, Problem
-from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.resultset import ResultSet, check_folder, read_json
 from sim.schema import Bool, Fraction, Int, Num, Record, Str
+from sim.stats import wilson_interval
 
 Z95 = 1.959963984540054
 SCALE = 10_000  # runs.csv writes indices with four decimals

@@ -13,23 +13,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
 from sim import kernels
-from sim.aggregate import Aggregate, index_edges
+from sim.aggregate import Aggregate, Trajectory, index_edges
 from sim.catalogue import SCHEMES
 from sim.model import HOLD, EscalationModel
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.scenario import Scenario
-
-
-class Trajectory(NamedTuple):
-    """One kept run, day by day from day 0."""
-
-    index: np.ndarray  # (days + 1, schemes): escalation index under every scheme
-    levels: np.ndarray  # (days + 1, pairs): each directed state pair's level
 
 
 @dataclass

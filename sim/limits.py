@@ -16,3 +16,6 @@ MAX_WORKERS = 256
 MAX_PANELS = 24
 """Most panels of a small-multiples chart (pairs of states, actors); past it the chart
 shows the highest-ranked ones and says so, and ``escsim validate`` prints a note."""
+
+DEFAULT_KEEP = 20
+"""Runs whose day-by-day trajectories are kept by default (``--keep-trajectories``)."""

@@ -25,14 +25,14 @@ from sim import engine
 from sim.aggregate import Aggregate
 from sim.backends import InlineBackend
 from sim.errors import ResourceError
-from sim.limits import MAX_PANELS
+from sim.limits import DEFAULT_KEEP, MAX_PANELS
 from sim.model import EscalationModel
 from sim.outcomes import OUTCOMES
 from sim.scenario import Scenario
+from sim.stats import wilson_interval
 
 DEFAULT_BATCH = 20_000
 DEFAULT_CHUNK = 10_000
-DEFAULT_KEEP = 20
 
 
 @dataclass
@@ -64,16 +64,6 @@ class Results:
         """Runs per outcome class, in :data:`OUTCOMES` order."""
         counts = np.bincount(self.outcome, minlength=len(OUTCOMES))
         return {name: int(c) for name, c in zip(OUTCOMES, counts, strict=True)}
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054):
-    """95% Wilson score interval for a binomial proportion."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def available_memory() -> int:

@@ -25,10 +25,10 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sim.aggregate import MAX_LEVEL, MOVES, kaplan_meier  # noqa: E402
+from sim.aggregate import MAX_LEVEL, MOVES  # noqa: E402
 from sim.limits import MAX_PANELS  # noqa: E402
-from sim.montecarlo import wilson_interval  # noqa: E402
 from sim.outcomes import OUTCOMES, THRESHOLDS  # noqa: E402
+from sim.stats import kaplan_meier, wilson_interval  # noqa: E402
 
 # Okabe-Ito colour-blind-safe palette
 BLACK, ORANGE, SKY, GREEN = "#000000", "#E69F00", "#56B4E9", "#009E73"

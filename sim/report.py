@@ -13,9 +13,9 @@ import html
 from pathlib import Path
 
 from sim import __version__
-from sim.montecarlo import wilson_interval
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
+from sim.stats import wilson_interval
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a;

@@ -18,16 +18,22 @@ import platform
 import re
 import shlex
 import shutil
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import __version__, engine
+from sim import __version__
 from sim.errors import ResourceError
-from sim.montecarlo import DEFAULT_KEEP, Ensemble, run_ensemble, wilson_interval
+from sim.limits import DEFAULT_KEEP
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
+from sim.stats import wilson_interval
+
+if TYPE_CHECKING:  # the model and the engine are loaded only to run: `escsim plot` needs neither
+    from sim.montecarlo import Ensemble
 
 CHECKPOINT_DAYS = (7, 14, 30)
 """Days at which summary.json reports the probability of having crossed each threshold."""
@@ -147,21 +153,40 @@ def new_folder_name(base: Path, seed: int) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     created = _make_dirs(base)
     _sweep_killed(base)
-    for k in itertools.count(1):
+    k, vanished = 1, 0
+    while True:
         name = f"{stamp}-seed{seed}" + (f"-{k}" if k > 1 else "")
         try:
             (base / name).mkdir()
         except FileExistsError:
+            k += 1
             continue
+        except FileNotFoundError:
+            # another run's writability check removed the empty folder it had made: make
+            # it again (ours now), a few times at most
+            vanished += 1
+            if vanished <= 10:
+                created = _make_dirs(base) or created
+                continue
+            _remove_empty(created)
+            raise
         except BaseException:
             _remove_empty(created)
             raise
         _CLAIMED[(base / name).absolute()] = created
         return name
-    raise AssertionError("unreachable")
 
 
-_PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-(?P<pid>\d+)(-\d+)?")
+_PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-(?P<host>[^.]*)\.(?P<pid>\d+)(-\d+)?")
+
+
+def _staging_tag() -> str:
+    """``HOST.PID`` of this process, for its staging folder's name.
+
+    The host is there because results folders may be shared between machines,
+    whose process ids say nothing about each other.
+    """
+    return f"{safe_name(socket.gethostname()).replace('.', '_')}.{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -180,17 +205,19 @@ def _alive(pid: int) -> bool:
 def _sweep_killed(base: Path):
     """Remove what runs killed outright (SIGKILL, power loss) left in ``base``.
 
-    Such a run cannot clean up after itself: its hidden ``.NAME.partial-PID``
-    folder and the empty placeholder ``NAME`` stay. They are removed here once
-    process PID no longer exists; a live run's folders are never touched.
+    Such a run cannot clean up after itself: its hidden
+    ``.NAME.partial-HOST.PID`` folder and the empty placeholder ``NAME`` stay.
+    They are removed here once process PID of this host no longer exists; a
+    live run's folders, and those of other hosts, are never touched.
     """
     try:
         entries = [e.name for e in os.scandir(base)]
     except OSError:
         return
+    host = _staging_tag().split(".")[0]
     for entry in entries:
         match = _PARTIAL.fullmatch(entry)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or match["host"] != host or _alive(int(match["pid"])):
             continue
         shutil.rmtree(base / entry, ignore_errors=True)
         _remove_empty([base / match["name"]])
@@ -223,7 +250,8 @@ def staging(final: Path):
     tmp = None
     try:
         for k in itertools.count():
-            tmp = final.parent / (f".{final.name}.partial-{os.getpid()}" + (f"-{k}" if k else ""))
+            tmp = final.parent / (f".{final.name}.partial-{_staging_tag()}"
+                                  + (f"-{k}" if k else ""))
             try:
                 tmp.mkdir()
                 break
@@ -332,6 +360,8 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
 
 def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -> Ensemble:
     """Run an ensemble and write its whole results folder into ``folder`` (which exists)."""
+    from sim import engine
+    from sim.montecarlo import run_ensemble
     with open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
         fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
         ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)

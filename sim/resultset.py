@@ -20,10 +20,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.aggregate import MAX_LEVEL, Aggregate
+from sim.aggregate import MAX_LEVEL, Aggregate, Trajectory
 from sim.catalogue import SCHEMES
 from sim.catalogue import load as load_catalogue
-from sim.engine import Trajectory, state_pairs
 from sim.errors import InputError, Problem, field_path
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
 from sim.outcomes import THRESHOLDS
@@ -77,6 +76,7 @@ class ResultSet:
     @classmethod
     def from_ensemble(cls, ensemble, command: str) -> ResultSet:
         """Gather an ensemble's counts with its scenario's context."""
+        from sim import engine  # only when building from a run: reading back needs no model
         scen = ensemble.scenario
         spec = scen.spec
         ids = scen.actor_ids
@@ -106,7 +106,7 @@ class ResultSet:
             seed=ensemble.seed, days=ensemble.days, scheme=spec.scoring,
             run_scheme=spec.scoring, start_date=spec.start_date.isoformat(),
             actors={a: spec.actors[a].name for a in ids},
-            pairs=[f"{ids[i]}-{ids[j]}" for i, j in state_pairs(scen)],
+            pairs=[f"{ids[i]}-{ids[j]}" for i, j in engine.state_pairs(scen)],
             levels=dict(catalogue.levels), thresholds=thresholds, events=events, schedule=schedule,
             assumptions=assumptions(scen), command=command,
             aggregate=ensemble.aggregate, trajectories=dict(ensemble.trajectories))

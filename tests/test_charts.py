@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 from sim import plots
-from sim.aggregate import MOVES, kaplan_meier
+from sim.aggregate import MOVES
 from sim.catalogue import SCHEMES
 from sim.outcomes import THRESHOLDS
 from sim.resultset import ResultSet
+from sim.stats import kaplan_meier
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 RUNS, SEED, DAYS = 300, 5, 30
@@ -562,3 +563,17 @@ def test_dollar_signs_in_titles_and_names_are_printed_not_parsed(result_set, tmp
     assert set(charts) == {c.name for c in plots.CHARTS}
     svg = "".join(ET.parse(tmp_path / "charts" / "fan_chart.svg").getroot().itertext())
     assert r"$\frac{1$" in svg
+
+
+@pytest.mark.parametrize("scoring", [[], ["--scoring", "goldstein"]])
+def test_plot_loads_neither_the_model_nor_the_compiler(folder, tmp_path, scoring):
+    """Redrawing reads counts: it must not pay for Mesa, numba or the model (results sit
+    above statistics, never above the model)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    code = ("import sys; from sim.cli import main; status = main(sys.argv[1:]); "
+            "print(status, sorted(m for m in ('mesa', 'numba', 'sim.model', 'sim.engine', "
+            "'sim.montecarlo', 'sim.kernels') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, "plot", str(copy), *scoring], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.stdout.splitlines()[-1] == "0 []", proc.stdout + proc.stderr

@@ -12,8 +12,9 @@ import pytest
 from sim import engine
 from sim.backends import InlineBackend, ProcessBackend
 from sim.catalogue import SCHEMES
-from sim.montecarlo import run_ensemble, simulate, wilson_interval
+from sim.montecarlo import run_ensemble, simulate
 from sim.progress import Progress
+from sim.stats import wilson_interval
 from tests.conftest import BASELINE, run_cli
 
 

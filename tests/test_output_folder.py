@@ -324,3 +324,37 @@ def test_manifest_hashes_say_what_they_cover(tmp_path):
         assert manifest["files"][str(path)] == hashlib.sha256(path.read_bytes()).hexdigest()
     everything = hashlib.sha256(b"".join(p.read_bytes() for p in listed)).hexdigest()
     assert manifest["inputs_sha256"] == everything
+
+
+def test_a_vanished_scenario_folder_is_made_again(tmp_path, monkeypatch):
+    """Another run's writability check may remove the empty scenario folder between this
+    run's check and its claim: the claim makes the folder again instead of failing."""
+    base = tmp_path / "out" / "caribbean-2025"
+    real = results._make_dirs
+    calls = []
+
+    def racing(folder):
+        made = real(folder)
+        if not calls:  # the other run removes what it made, right after this run looked
+            for path in made:
+                path.rmdir()
+        calls.append(folder)
+        return made
+    monkeypatch.setattr(results, "_make_dirs", racing)
+    name = results.new_folder_name(base, 7)
+    assert (base / name).is_dir() and len(calls) == 2
+
+
+def test_staging_of_another_host_is_never_swept(tmp_path):
+    """Folders shared between machines: a staging folder named for another host is left
+    alone even though no process here has its pid; this host's dead one goes."""
+    base = tmp_path / "scenario"
+    base.mkdir()
+    here = results._staging_tag().split(".")[0]
+    dead = 2**22 + 12345  # above Linux's pid_max default: no such process here
+    mine, theirs = f".a.partial-{here}.{dead}", f".b.partial-otherhost.{dead}"
+    for name in (mine, theirs, "a"):
+        (base / name).mkdir()
+    results.new_folder_name(base, 1)
+    left = {p.name for p in base.iterdir()}
+    assert theirs in left and mine not in left and "a" not in left
