@@ -41,9 +41,8 @@ from sim.errors import InputError, Problem
 from sim.outcomes import OUTCOMES, THRESHOLDS
 from sim.resultset import ResultSet, check_folder, read_json
 from sim.schema import Bool, Fraction, Int, Num, Record, Str
-from sim.stats import wilson_interval
+from sim.stats import Z95, newcombe_paired, wilson_interval
 
-Z95 = 1.959963984540054
 SCALE = 10_000  # runs.csv writes indices with four decimals
 
 
@@ -95,32 +94,6 @@ class Paired:
         """Paired mean difference from the baseline per scenario, with its 95% interval."""
         return [self._mean_ci(s, q, n, scale) for s, q in zip(self.diff, self.diff_sq,
                                                                 strict=True)]
-
-
-def newcombe_paired(both: int, first_only: int, second_only: int, neither: int,
-                    z: float = Z95) -> tuple[float, float]:
-    """Interval for p1 - p2 from a paired 2x2 table (Newcombe 1998, method 10).
-
-    ``first_only`` counts the pairs where only the first member has the
-    outcome, ``second_only`` those where only the second has it. The product
-    correlation of the table enters with Newcombe's adjustment (AD - BC is
-    reduced by N/2 when positive, and only then), which keeps the interval
-    from collapsing when the pairs agree.
-    """
-    n = both + first_only + second_only + neither
-    x1, x2 = both + first_only, both + second_only
-    p1, p2 = x1 / n, x2 / n
-    l1, u1 = wilson_interval(x1, n, z)
-    l2, u2 = wilson_interval(x2, n, z)
-    cross = both * neither - first_only * second_only
-    cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
-    margins = x1 * (n - x1) * x2 * (n - x2)
-    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
-    lower = p1 - p2 - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
-                                    + (u2 - p2) ** 2))
-    upper = p1 - p2 + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
-                                    + (p2 - l2) ** 2))
-    return max(-1.0, lower), min(1.0, upper)
 
 
 def proportion_differences(paired: Paired, n: int) -> list[dict]:

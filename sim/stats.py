@@ -1,4 +1,4 @@
-"""Statistics at the bottom of the stack: intervals for proportions, survival curves.
+"""Statistics at the bottom of the stack: proportions, paired differences, survival.
 
 Pure functions of counts (numpy only), shared by the ensemble driver, the
 charts, the report and comparisons, so that drawing results never loads the
@@ -7,10 +7,15 @@ model.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+Z95 = 1.959963984540054
+"""The standard normal quantile of 0.975 (two-sided 95% intervals)."""
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054):
+
+def wilson_interval(successes: int, n: int, z: float = Z95):
     """95% Wilson score interval for a binomial proportion."""
     if n == 0:
         return (0.0, 1.0)
@@ -34,3 +39,29 @@ def kaplan_meier(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
         ([0.0], np.cumsum(events + censored)[:-1]))
     hazard = np.divide(events, at_risk, out=np.zeros_like(events), where=at_risk > 0)
     return np.cumprod(1 - hazard)
+
+
+def newcombe_paired(both: int, first_only: int, second_only: int, neither: int,
+                    z: float = Z95) -> tuple[float, float]:
+    """Interval for p1 - p2 from a paired 2x2 table (Newcombe 1998, method 10).
+
+    ``first_only`` counts the pairs where only the first member has the
+    outcome, ``second_only`` those where only the second has it. The product
+    correlation of the table enters with Newcombe's adjustment (AD - BC is
+    reduced by N/2 when positive, and only then), which keeps the interval
+    from collapsing when the pairs agree.
+    """
+    n = both + first_only + second_only + neither
+    x1, x2 = both + first_only, both + second_only
+    p1, p2 = x1 / n, x2 / n
+    l1, u1 = wilson_interval(x1, n, z)
+    l2, u2 = wilson_interval(x2, n, z)
+    cross = both * neither - first_only * second_only
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
+    margins = x1 * (n - x1) * x2 * (n - x2)
+    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
+    lower = p1 - p2 - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                    + (u2 - p2) ** 2))
+    upper = p1 - p2 + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+                                    + (p2 - l2) ** 2))
+    return max(-1.0, lower), min(1.0, upper)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from sim.catalogue import SCHEMES
-from sim.compare import COMPARE_CHARTS, newcombe_paired
+from sim.compare import COMPARE_CHARTS
 from sim.outcomes import OUTCOMES
-from sim.stats import wilson_interval
+from sim.stats import newcombe_paired, wilson_interval
 from tests.conftest import BASELINE, SCENARIOS, results_folder, run_cli
 from tests.test_charts import parse
 
