@@ -180,13 +180,18 @@ def new_folder_name(base: Path, seed: int) -> str:
 _PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-(?P<host>[^.]*)\.(?P<pid>\d+)(-\d+)?")
 
 
+def _host() -> str:
+    """The machine's name as a staging folder's name holds it (no dots)."""
+    return safe_name(socket.gethostname()).replace(".", "_")
+
+
 def _staging_tag() -> str:
     """``HOST.PID`` of this process, for its staging folder's name.
 
     The host is there because results folders may be shared between machines,
     whose process ids say nothing about each other.
     """
-    return f"{safe_name(socket.gethostname()).replace('.', '_')}.{os.getpid()}"
+    return f"{_host()}.{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -214,7 +219,7 @@ def _sweep_killed(base: Path):
         entries = [e.name for e in os.scandir(base)]
     except OSError:
         return
-    host = _staging_tag().split(".")[0]
+    host = _host()
     for entry in entries:
         match = _PARTIAL.fullmatch(entry)
         if match is None or match["host"] != host or _alive(int(match["pid"])):

@@ -350,7 +350,7 @@ def test_staging_of_another_host_is_never_swept(tmp_path):
     alone even though no process here has its pid; this host's dead one goes."""
     base = tmp_path / "scenario"
     base.mkdir()
-    here = results._staging_tag().split(".")[0]
+    here = results._host()
     dead = 2**22 + 12345  # above Linux's pid_max default: no such process here
     mine, theirs = f".a.partial-{here}.{dead}", f".b.partial-otherhost.{dead}"
     for name in (mine, theirs, "a"):
