@@ -300,17 +300,25 @@ def check_writable(folder: Path):
                 raise ResourceError(f"cannot write results under {folder}: {parent} is a "
                                     f"file, not a folder")
             break
-    created = []
-    try:
-        created = _make_dirs(folder)
-        probe = folder / f".escsim-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ResourceError(f"cannot write results under {folder}: {reason}") from None
-    finally:
-        _remove_empty(created)
+    for attempt in range(10):
+        created = []
+        try:
+            created = _make_dirs(folder)
+            probe = folder / f".escsim-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return
+        except FileNotFoundError:
+            # a concurrent run's own check removed the empty folders it had just made
+            # (this one's included): check again, a few times at most
+            if attempt == 9:
+                raise ResourceError(f"cannot write results under {folder}: folders "
+                                    f"vanished while they were checked") from None
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ResourceError(f"cannot write results under {folder}: {reason}") from None
+        finally:
+            _remove_empty(created)
 
 
 def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:

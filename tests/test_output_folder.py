@@ -358,3 +358,23 @@ def test_staging_of_another_host_is_never_swept(tmp_path):
     results.new_folder_name(base, 1)
     left = {p.name for p in base.iterdir()}
     assert theirs in left and mine not in left and "a" not in left
+
+
+def test_writability_check_survives_a_concurrent_check(tmp_path, monkeypatch):
+    """Two runs checking the same new --out at once: the other run's check removes the
+    empty folders it made, this one's included, before this one writes its probe. The
+    check tries again instead of refusing a writable folder (seen with three runs)."""
+    folder = tmp_path / "out" / "caribbean-2025"
+    real = results._make_dirs
+    calls = []
+
+    def racing(path):
+        made = real(path)
+        if not calls:
+            for made_path in made:
+                made_path.rmdir()
+        calls.append(path)
+        return made
+    monkeypatch.setattr(results, "_make_dirs", racing)
+    results.check_writable(folder)
+    assert len(calls) == 2 and not (tmp_path / "out").exists()
