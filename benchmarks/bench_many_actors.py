@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim import plots  # noqa: E402
-from sim.resultset import ResultSet  # noqa: E402
+from sim.results import plots  # noqa: E402
+from sim.results.resultset import ResultSet  # noqa: E402
 from tests.test_charts import many_states  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
 A script, not a test. In one process run, on the same scenario and horizon:
 
-(a) ``mesa.batch_run`` over :class:`sim.model.EscalationModel` with one run per
+(a) ``mesa.batch_run`` over :class:`sim.model.model.EscalationModel` with one run per
     model instance, as a Mesa user would write it;
 (b) escsim's engine in this process (``run_ensemble``, one worker);
 (c) ``escsim run`` as a subprocess with all cores, timed, with the peak
@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 import mesa  # noqa: E402
 import psutil  # noqa: E402
 
-from sim import kernels  # noqa: E402
-from sim.backends import default_workers  # noqa: E402
-from sim.model import EscalationModel  # noqa: E402
-from sim.montecarlo import run_ensemble  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.ensemble.backends import default_workers  # noqa: E402
+from sim.ensemble.montecarlo import run_ensemble  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model import kernels  # noqa: E402
+from sim.model.model import EscalationModel  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "caribbean-2025.yaml"
 

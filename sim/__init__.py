@@ -17,9 +17,9 @@ __all__ = ["__version__", "load_scenario", "simulate"]
 def __getattr__(name):
     # Imported lazily so that `escsim validate` does not pay for Mesa and matplotlib.
     if name == "simulate":
-        from sim.montecarlo import simulate
+        from sim.ensemble.montecarlo import simulate
         return simulate
     if name == "load_scenario":
-        from sim.scenario import load_scenario
+        from sim.inputs.scenario import load_scenario
         return load_scenario
     raise AttributeError(name)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sim.errors import InputError, ResourceError, printable
 from sim.limits import DEFAULT_KEEP, MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
-SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.catalogue.SCHEMES (tested equal)
+SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.inputs.catalogue.SCHEMES (tested equal)
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports a Ctrl-C
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_validate(args) -> int:
     """Validate every file, reporting all problems; exit 2 if any."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     status = 0
     for path in args.files:
         try:
@@ -203,13 +203,14 @@ def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
     batches of ``runs``, on the workers that will really run: never more
     than a batch has chunks of work.
     """
-    from sim import engine, results
-    from sim.backends import default_workers
-    from sim.montecarlo import auto_chunk, check_resources
+    from sim.ensemble import engine
+    from sim.ensemble.backends import default_workers
+    from sim.ensemble.montecarlo import auto_chunk, check_resources
+    from sim.results.folders import check_writable
     if args.scheduler:
-        from sim.dask_backend import check_address
+        from sim.ensemble.dask_backend import check_address
         check_address(args.scheduler)
-    results.check_writable(folder)
+    check_writable(folder)
     workers = args.workers or default_workers()
     chunk = args.chunk_size or auto_chunk(runs, workers)
     workers = min(workers, -(-runs // chunk))
@@ -222,8 +223,8 @@ def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
 @contextlib.contextmanager
 def _working(args, runs: int, workers: int):
     """The backend and progress display of a run; on any interruption workers stop at once."""
-    from sim.backends import make_backend
-    from sim.progress import Progress
+    from sim.ensemble.backends import make_backend
+    from sim.ensemble.progress import Progress
     backend = make_backend(args.backend, workers, args.scheduler)
     progress = Progress(runs, quiet=args.quiet)
     try:
@@ -238,8 +239,8 @@ def _working(args, runs: int, workers: int):
 
 def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
-    from sim import results as res
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.results import folders as res
     scenario = load_scenario(args.file)
     runs = args.runs or scenario.spec.montecarlo.runs
     days = args.days or scenario.spec.horizon_days
@@ -271,7 +272,7 @@ def cmd_compare(args) -> int:
     """Run the scenarios on common random numbers; print the differences."""
     import json
 
-    from sim import compare
+    from sim.results import compare
     scenarios = compare.load_all(args.files)
     first = scenarios[0]
     runs = args.runs or first.spec.montecarlo.runs
@@ -305,15 +306,15 @@ def cmd_compare(args) -> int:
 
 def cmd_plot(args) -> int:
     """Redraw charts and report of a results or comparison folder."""
-    from sim import results
-    print(f"report: {results.replot(args.folder, args.scoring)}")
+    from sim.results import folders
+    print(f"report: {folders.replot(args.folder, args.scoring)}")
     return 0
 
 
 def cmd_story(args) -> int:
     """Print one run's day-by-day narrative."""
-    from sim import story
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.model import story
     scenario = load_scenario(args.file)
     print(story.tell(scenario, args.run, seed=args.seed, days=args.days), end="")
     return 0
@@ -321,7 +322,7 @@ def cmd_story(args) -> int:
 
 def cmd_actions(args) -> int:
     """Print the action catalogue as a table."""
-    from sim import catalogue
+    from sim.inputs import catalogue
     cat = catalogue.load()
     print(f"{'id':<30} {'CAMEO':<5} {'PLOVER':<9} {'Goldstein':>9} {'level':>5} "
           f"{'MID':>3} {'ladder':>6} {'rivera':>6}  actors -> target")

@@ -18,7 +18,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 @pytest.fixture(scope="session")
 def baseline():
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     return load_scenario(BASELINE)
 
 

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from sim import catalogue as cat
+from sim.inputs import catalogue as cat
 
 # Examples are tiny engine runs whose time depends on the machine's load, so there is no
 # per-example deadline. too_slow is suppressed because drawing one whole scenario (dozens

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from sim.backends import ProcessBackend, RunOrderWindow
+from sim.ensemble.backends import ProcessBackend, RunOrderWindow
 
 
 def test_window_holds_back_tasks_behind_an_unfinished_one():
@@ -52,7 +52,7 @@ def test_process_backend_does_not_run_far_ahead_of_a_slow_chunk():
 @pytest.mark.slow
 def test_dask_backend_does_not_run_far_ahead_of_a_slow_chunk():
     pytest.importorskip("distributed", reason="the dask extra is not installed")
-    from sim.dask_backend import DaskBackend
+    from sim.ensemble.dask_backend import DaskBackend
     backend = DaskBackend(workers=2)
     try:
         assert finished_before_the_first(backend) <= 3

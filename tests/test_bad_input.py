@@ -299,10 +299,10 @@ def test_problems_come_sorted_by_line(variant, tmp_path):
 def test_request_too_big_is_refused_up_front(tmp_path, monkeypatch, capsys, args, words):
     """Requests within the flags' limits that still cannot fit are refused before any work.
     The disk reports 50 GiB free, whatever this machine's disk really has."""
-    import sim.montecarlo
+    import sim.ensemble.montecarlo
     from sim.cli import main
     real = shutil.disk_usage
-    monkeypatch.setattr(sim.montecarlo.shutil, "disk_usage",
+    monkeypatch.setattr(sim.ensemble.montecarlo.shutil, "disk_usage",
                         lambda path: real(path)._replace(free=50 * 2**30))
     status = main(["run", str(BASELINE), *map(str, args), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
@@ -347,7 +347,7 @@ def naming_file(tmp_path, field: str, target: str) -> tuple[Path, Path, int]:
 def refusal(scenario) -> list[str]:
     """The messages of the InputError that loading ``scenario`` raises."""
     from sim.errors import InputError
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     with pytest.raises(InputError) as caught:
         load_scenario(scenario)
     return [str(p) for p in caught.value.problems]
@@ -510,7 +510,7 @@ def test_yaml_errors_are_one_located_line(tmp_path, text, line):
 
 def test_merge_key_with_an_override_is_accepted(variant):
     """YAML merge keys: an explicit key overrides the merged one (YAML 1.1 merge spec)."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     path = variant("actors:\n  USA: &us\n    resolve: 0.6\n    inertia: 1.5\n"
                    "  VEN:\n    <<: *us\n    resolve: 0.3\n")
     scenario = load_scenario(path)
@@ -587,8 +587,8 @@ def test_start_date_must_leave_room_for_the_longest_horizon(variant):
     and the last start date accepted has a calendar date for every day of 3,650."""
     import datetime as dt
 
-    from sim import story
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.model import story
     messages = refusal(variant("start_date: 9999-06-01\nhorizon_days: 30\n"))
     assert any(": start_date: must be <= 9990-01-02" in m for m in messages), messages
     last = load_scenario(variant("start_date: 9990-01-02\nhorizon_days: 3650\n"))
@@ -602,8 +602,9 @@ def test_casualty_bounds_fit_the_int64_sums():
     numpy's int64 (the aggregate sums whole deaths per run over all runs)."""
     import numpy as np
 
-    from sim import catalogue, decision, events
-    from sim.scenario import MAX_ACTORS, MAX_HORIZON_DAYS, MAX_RUNS
+    from sim.inputs import catalogue, events
+    from sim.inputs.scenario import MAX_ACTORS, MAX_HORIZON_DAYS, MAX_RUNS
+    from sim.model import decision
     worst_draw = decision.exponential(np.array([float(catalogue.MAX_MEAN_CASUALTIES)]),
                                       np.array([np.nextafter(1.0, 0.0)]))[0]
     per_run = (events.MAX_SEED_ACTS * events.MAX_EVENT_CASUALTIES
@@ -615,7 +616,7 @@ def test_capabilities_are_all_or_nothing(variant, tmp_path):
     """As docs/scenario-format.md says: without a block all three are 0; a block that
     leaves one out is refused, naming the missing field (a variant's block still merges
     into an inherited one key by key, so the new actor here inherits nothing)."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     absent = load_scenario(variant("actors:\n  CUB:\n    name: Cuba\n    kind: state\n",
                                    "absent.yaml"))
     caps = absent.spec.actors["CUB"].capabilities

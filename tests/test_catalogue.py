@@ -1,6 +1,6 @@
 """The action catalogue's declared metadata is what the model does.
 
-Each test takes the declarations from ``sim/data/actions.yaml`` and shows the
+Each test takes the declarations from ``sim/inputs/data/actions.yaml`` and shows the
 model honouring them: the ladder level an act sets, the memory it leaves, the
 escalation index it adds under every scoring scheme, its preconditions and
 its effects.
@@ -13,9 +13,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim import catalogue
-from sim.catalogue import SCHEMES
-from sim.model import HOLD, EscalationModel
+from sim.inputs import catalogue
+from sim.inputs.catalogue import SCHEMES
+from sim.model.model import HOLD, EscalationModel
 
 CAT = catalogue.load()
 STATE_ACTIONS = [a for a in CAT.actions if "state" in a.actors and a.target == "state"

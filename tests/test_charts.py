@@ -19,11 +19,11 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from sim import plots
-from sim.aggregate import MOVES
-from sim.catalogue import SCHEMES
-from sim.outcomes import THRESHOLDS
-from sim.resultset import ResultSet
+from sim.ensemble.aggregate import MOVES
+from sim.inputs.catalogue import SCHEMES
+from sim.model.outcomes import THRESHOLDS
+from sim.results import plots
+from sim.results.resultset import ResultSet
 from sim.stats import kaplan_meier
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
@@ -373,7 +373,7 @@ def test_a_toy_scenario_gives_the_known_survival_curve(variant, tmp_path):
     """USA is made to strike every day (4 deaths on average, whole numbers); no one else
     moves. War (40 deaths) is crossed when the sum of the draws reaches 40, so the
     chance of no war by day t is a negative-binomial probability, known exactly."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     runs, days = 4000, 25
     base = load_scenario(BASELINE)
     schedule = "\n".join(f"  - {{day: {d}, actor: USA, action: strike_suspected_traffickers, "
@@ -572,8 +572,9 @@ def test_plot_loads_neither_the_model_nor_the_compiler(folder, tmp_path, scoring
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     code = ("import sys; from sim.cli import main; status = main(sys.argv[1:]); "
-            "print(status, sorted(m for m in ('mesa', 'numba', 'sim.model', 'sim.engine', "
-            "'sim.montecarlo', 'sim.kernels') if m in sys.modules))")
+            "print(status, sorted(m for m in ('mesa', 'numba', 'sim.model.model', "
+            "'sim.ensemble.engine', 'sim.ensemble.montecarlo', 'sim.model.kernels') "
+            "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, "plot", str(copy), *scoring], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.stdout.splitlines()[-1] == "0 []", proc.stdout + proc.stderr

@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from sim import engine, plots, results
+from sim.ensemble import engine
+from sim.results import folders, plots
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 
@@ -103,7 +104,7 @@ def test_help_for_every_command(command):
 
 
 def test_actions_lists_the_catalogue():
-    from sim import catalogue
+    from sim.inputs import catalogue
     proc = run_cli("actions", check=0)
     for action in catalogue.load().actions:
         assert re.search(rf"^{action.id}\s+{action.cameo}\s", proc.stdout, re.M), action.id
@@ -138,7 +139,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, baseline, modul
         return original(*args, **kwargs)
     monkeypatch.setattr(module, name, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        results.run_to_folder(baseline, tmp_path, runs=10, seed=1, days=3, chunk_size=5)
+        folders.run_to_folder(baseline, tmp_path, runs=10, seed=1, days=3, chunk_size=5)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from sim.catalogue import SCHEMES
-from sim.compare import COMPARE_CHARTS
-from sim.outcomes import OUTCOMES
+from sim.inputs.catalogue import SCHEMES
+from sim.model.outcomes import OUTCOMES
+from sim.results.compare import COMPARE_CHARTS
 from sim.stats import newcombe_paired, wilson_interval
 from tests.conftest import BASELINE, SCENARIOS, results_folder, run_cli
 from tests.test_charts import parse

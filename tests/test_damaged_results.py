@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import cli
-from sim.resultset import CELL_CHARS, MAX_JSON_BYTES
+from sim.results.resultset import CELL_CHARS, MAX_JSON_BYTES
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 RUNS, DAYS = 30, 8

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from sim.montecarlo import run_ensemble
+from sim.ensemble.montecarlo import run_ensemble
 from tests.conftest import BASELINE, run_cli
 
 try:
@@ -33,7 +33,7 @@ def collect(scenario, backend=None, on_rows=None, **kwargs):
 
 
 def test_local_cluster_matches_the_local_backend(baseline):
-    from sim.dask_backend import DaskBackend
+    from sim.ensemble.dask_backend import DaskBackend
     expected, ens = collect(baseline, runs=600, seed=5, days=30)
     backend = DaskBackend(workers=2)
     try:
@@ -49,7 +49,7 @@ def test_local_cluster_matches_the_local_backend(baseline):
 def test_killing_a_worker_mid_run_changes_nothing(baseline):
     """A worker process is killed after the first chunk arrives; its tasks are computed
     again elsewhere and the rows are still byte-identical."""
-    from sim.dask_backend import DaskBackend
+    from sim.ensemble.dask_backend import DaskBackend
     expected, _ = collect(baseline, runs=800, seed=6, days=30)
     backend = DaskBackend(workers=2)
     killed = []

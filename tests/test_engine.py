@@ -9,11 +9,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from sim import engine
-from sim.backends import InlineBackend, ProcessBackend
-from sim.catalogue import SCHEMES
-from sim.montecarlo import run_ensemble, simulate
-from sim.progress import Progress
+from sim.ensemble import engine
+from sim.ensemble.backends import InlineBackend, ProcessBackend
+from sim.ensemble.montecarlo import run_ensemble, simulate
+from sim.ensemble.progress import Progress
+from sim.inputs.catalogue import SCHEMES
 from sim.stats import wilson_interval
 from tests.conftest import BASELINE, run_cli
 

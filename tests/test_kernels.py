@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import engine, kernels
-from sim.model import EscalationModel
+from sim.ensemble import engine
+from sim.model import kernels
+from sim.model.model import EscalationModel
 from tests.conftest import SCENARIOS
 
 
@@ -22,7 +23,7 @@ def chunk(monkeypatch, kernel, scenario, runs):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_compiled_and_numpy_ensembles_are_identical(monkeypatch, path):
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     scenario = load_scenario(path)
     fast = chunk(monkeypatch, "numba", scenario, 1500)
     reference = chunk(monkeypatch, "numpy", scenario, 1500)
@@ -74,7 +75,7 @@ def test_compiled_choices_equal_numpy_in_unusual_states(monkeypatch, baseline):
 
 
 def test_compiled_random_numbers_are_the_numpy_ones(monkeypatch):
-    from sim.rng import RunStreams
+    from sim.model.rng import RunStreams
     streams = RunStreams(2**63 - 5, np.arange(0, 50_000) * 7919 + 11)
     for day, slot in [(0, 0), (1, 5), (59, 130), (2**31 + 3, 2**20)]:
         monkeypatch.setenv("ESCSIM_KERNEL", "numba")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import decision
-from sim.model import EscalationModel
-from sim.montecarlo import simulate
-from sim.rng import RunStreams
+from sim.ensemble.montecarlo import simulate
+from sim.model import decision
+from sim.model.model import EscalationModel
+from sim.model.rng import RunStreams
 
 
 def test_zero_rationality_is_uniform_over_feasible_moves():
@@ -147,7 +147,7 @@ def council_variant(variant, baseline, yes: float, members: int, never: int = 0)
 
 
 def votes_of(path, runs=400, days=30):
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     scenario = load_scenario(path)
     model = EscalationModel(scenario, runs=runs, seed=4, days=days, record=True)
     model.run()

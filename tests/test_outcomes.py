@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.model import EscalationModel
-from sim.outcomes import OUTCOMES, THRESHOLDS, Tracker
-from sim.scenario import Deescalated, GreatPowerThreshold, Outcomes
+from sim.inputs.scenario import Deescalated, GreatPowerThreshold, Outcomes
+from sim.model.model import EscalationModel
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, Tracker
 
 ACTORS = ("USA", "RUS", "VEN", "UNSC")
 IS_STATE = np.array([True, True, True, False])

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from sim import engine, results
-from sim.catalogue import SCHEMES
-from sim.montecarlo import check_resources
-from sim.outcomes import THRESHOLDS
+from sim.ensemble import engine
+from sim.ensemble.montecarlo import check_resources
+from sim.inputs.catalogue import SCHEMES
+from sim.model.outcomes import THRESHOLDS
+from sim.results import folders
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 SMALL = ("--runs", 20, "--days", 3, "--workers", 1, "--quiet")
@@ -85,7 +86,8 @@ def test_flags_have_the_limits_of_the_fields_they_override(tmp_path, args, words
 
 def test_the_limits_are_the_schemas():
     """The CLI's numbers are the ones the scenario schema enforces."""
-    from sim import limits, scenario
+    from sim import limits
+    from sim.inputs import scenario
     fields = scenario.ScenarioSpec.model_fields
     mc = scenario.MonteCarlo.model_fields
     assert {m.le for m in fields["horizon_days"].metadata if hasattr(m, "le")} \
@@ -98,7 +100,7 @@ def test_the_limits_are_the_schemas():
 def test_memory_check_counts_every_worker(monkeypatch):
     """64 workers need at least 64 processes of about 128 MiB each (measured), 8 GiB in all:
     with 8 GiB free, 2 workers pass and 64 are refused with the number."""
-    from sim import montecarlo
+    from sim.ensemble import montecarlo
     monkeypatch.setattr(montecarlo, "available_memory", lambda: 8 * 2**30)
     check_resources(100_000, 60, 4, n_pairs=6, workers=2)
     with pytest.raises(montecarlo.ResourceError, match=r"64 worker processes need about "
@@ -110,8 +112,8 @@ def test_cli_refuses_workers_that_do_not_fit(tmp_path, monkeypatch, capsys):
     """At 3,650 days each worker holds at least one day-by-day histogram of
     3,651 x 4 schemes x 4,000 bins x 8 B = 467 MB, so 64 of them need 30 GB or more:
     with 24 GiB free, refused before any work (the check used to assume 2 workers)."""
-    from sim import montecarlo
     from sim.cli import main
+    from sim.ensemble import montecarlo
     monkeypatch.setattr(montecarlo, "available_memory", lambda: 24 * 2**30)
     out = tmp_path / "out"
     status = main(["run", str(BASELINE), "--runs", "1000000", "--days", "3650",
@@ -242,21 +244,21 @@ def test_scenario_file_names_give_safe_folders(tmp_path, file_name, folder):
 
 def test_safe_name():
     """Only letters, digits, '.', '_' and '-'; no leading dot; never empty."""
-    assert results.safe_name("caribbean-2025") == "caribbean-2025"
-    assert results.safe_name("..") == "scenario"
-    assert results.safe_name("../etc") == "_etc"
-    assert results.safe_name("a/b\\c\0d\ne") == "a_b_c_d_e"
-    assert len(results.safe_name("x" * 1000)) == 100
+    assert folders.safe_name("caribbean-2025") == "caribbean-2025"
+    assert folders.safe_name("..") == "scenario"
+    assert folders.safe_name("../etc") == "_etc"
+    assert folders.safe_name("a/b\\c\0d\ne") == "a_b_c_d_e"
+    assert len(folders.safe_name("x" * 1000)) == 100
 
 
 def test_folder_claims_in_the_same_second_differ(tmp_path, baseline):
     """Two results for the same scenario and seed claimed in the same second get two
     folders, and both are kept (the old exists-check gave both the same name)."""
     base = tmp_path / "out" / "caribbean-2025"
-    first, second = results.new_folder_name(base, 7), results.new_folder_name(base, 7)
+    first, second = folders.new_folder_name(base, 7), folders.new_folder_name(base, 7)
     assert first != second
     for name in (first, second):
-        with results.staging(base / name) as tmp:
+        with folders.staging(base / name) as tmp:
             (tmp / "runs.csv").write_text(name)
     assert sorted(p.name for p in base.iterdir()) == sorted([first, second])
     assert {(base / n / "runs.csv").read_text() for n in (first, second)} == {first, second}
@@ -289,9 +291,9 @@ def test_interrupted_run_leaves_no_folder_it_created(tmp_path, baseline, monkeyp
 
     def interrupted(*args):
         raise KeyboardInterrupt
-    monkeypatch.setattr(results, "draw", interrupted)
+    monkeypatch.setattr(folders, "draw", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        results.run_to_folder(baseline, keep / "new" / "out", runs=5, seed=1, days=2)
+        folders.run_to_folder(baseline, keep / "new" / "out", runs=5, seed=1, days=2)
     assert tree(tmp_path) == ["existing"]
 
 
@@ -330,7 +332,7 @@ def test_a_vanished_scenario_folder_is_made_again(tmp_path, monkeypatch):
     """Another run's writability check may remove the empty scenario folder between this
     run's check and its claim: the claim makes the folder again instead of failing."""
     base = tmp_path / "out" / "caribbean-2025"
-    real = results._make_dirs
+    real = folders._make_dirs
     calls = []
 
     def racing(folder):
@@ -340,8 +342,8 @@ def test_a_vanished_scenario_folder_is_made_again(tmp_path, monkeypatch):
                 path.rmdir()
         calls.append(folder)
         return made
-    monkeypatch.setattr(results, "_make_dirs", racing)
-    name = results.new_folder_name(base, 7)
+    monkeypatch.setattr(folders, "_make_dirs", racing)
+    name = folders.new_folder_name(base, 7)
     assert (base / name).is_dir() and len(calls) == 2
 
 
@@ -350,12 +352,12 @@ def test_staging_of_another_host_is_never_swept(tmp_path):
     alone even though no process here has its pid; this host's dead one goes."""
     base = tmp_path / "scenario"
     base.mkdir()
-    here = results._host()
+    here = folders._host()
     dead = 2**22 + 12345  # above Linux's pid_max default: no such process here
     mine, theirs = f".a.partial-{here}.{dead}", f".b.partial-otherhost.{dead}"
     for name in (mine, theirs, "a"):
         (base / name).mkdir()
-    results.new_folder_name(base, 1)
+    folders.new_folder_name(base, 1)
     left = {p.name for p in base.iterdir()}
     assert theirs in left and mine not in left and "a" not in left
 
@@ -365,7 +367,7 @@ def test_writability_check_survives_a_concurrent_check(tmp_path, monkeypatch):
     empty folders it made, this one's included, before this one writes its probe. The
     check tries again instead of refusing a writable folder (seen with three runs)."""
     folder = tmp_path / "out" / "caribbean-2025"
-    real = results._make_dirs
+    real = folders._make_dirs
     calls = []
 
     def racing(path):
@@ -375,6 +377,6 @@ def test_writability_check_survives_a_concurrent_check(tmp_path, monkeypatch):
                 made_path.rmdir()
         calls.append(path)
         return made
-    monkeypatch.setattr(results, "_make_dirs", racing)
-    results.check_writable(folder)
+    monkeypatch.setattr(folders, "_make_dirs", racing)
+    folders.check_writable(folder)
     assert len(calls) == 2 and not (tmp_path / "out").exists()

@@ -25,11 +25,12 @@ import strategies as gen
 from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 
-from sim import cli, story
-from sim import results as res
-from sim.backends import InlineBackend, ProcessBackend
-from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.scenario import load_scenario
+from sim import cli
+from sim.ensemble.backends import InlineBackend, ProcessBackend
+from sim.inputs.scenario import load_scenario
+from sim.model import story
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.results import folders as res
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [*sorted((ROOT / "scenarios").glob("*.yaml")),
@@ -152,7 +153,7 @@ def test_random_valid_scenarios_keep_the_invariants(case, runs, data):
 
 def assert_story_matches(text: str, row: dict, scenario):
     """The story of run K closes with run K's row of runs.csv (module docstring of
-    sim/story.py): outcome, first-crossing days, peak levels and casualties."""
+    sim/model/story.py): outcome, first-crossing days, peak levels and casualties."""
     closing = text[text.rindex("Outcome: "):]
     assert closing.startswith(f"Outcome: {row['outcome']}\n"), closing
     for t in THRESHOLDS:

@@ -133,8 +133,8 @@ def test_usage_section_documents_every_option():
 
 def test_readme_outcome_table_is_the_real_run(baseline):
     """The README's table is what `escsim run scenarios/caribbean-2025.yaml` gives."""
-    from sim.montecarlo import run_ensemble
-    from sim.results import summary
+    from sim.ensemble.montecarlo import run_ensemble
+    from sim.results.folders import summary
     table = dict(re.findall(r"^\| ([a-z -]+) \| ([\d.]+)% \|", README, re.M))
     outcomes = summary(run_ensemble(baseline))["outcomes"]
     assert set(table) == set(outcomes)

@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from sim.montecarlo import simulate
-from sim.outcomes import OUTCOMES
-from sim.scenario import load_scenario
+from sim.ensemble.montecarlo import simulate
+from sim.inputs.scenario import load_scenario
+from sim.model.outcomes import OUTCOMES
 from tests.conftest import SCENARIOS
 
 
@@ -59,7 +59,7 @@ def test_scenario_format_doc_covers_every_field():
 
     from pydantic import BaseModel
 
-    from sim.scenario import ScenarioSpec
+    from sim.inputs.scenario import ScenarioSpec
     doc = (SCENARIOS[0].parent.parent / "docs" / "scenario-format.md").read_text()
 
     def models(tp, seen):

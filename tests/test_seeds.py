@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from sim import catalogue, events
+from sim.inputs import catalogue, events
 from tests.conftest import ROOT
 
 SEEDS = ROOT / "seeds" / "caribbean-2025.events.yaml"

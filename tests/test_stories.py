@@ -15,10 +15,10 @@ import re
 import numpy as np
 import pytest
 
-from sim import story
-from sim.montecarlo import simulate
-from sim.outcomes import OUTCOMES
-from sim.scenario import load_scenario
+from sim.ensemble.montecarlo import simulate
+from sim.inputs.scenario import load_scenario
+from sim.model import story
+from sim.model.outcomes import OUTCOMES
 from tests.conftest import ROOT
 
 RUNS = 2000
@@ -75,7 +75,7 @@ def test_without_a_council_meeting_request_nothing_convenes(variant):
     """Remove Venezuela's request and the scheduled meeting: over 30 days (many times the
     meeting delay) the Council convenes in a run exactly on the days some state of that run
     asked for a meeting `meeting_delay_days` earlier, and never otherwise."""
-    from sim.model import EscalationModel
+    from sim.model.model import EscalationModel
     quiet = load_scenario(variant("exclude_events: [e08-venezuela-requests-council]\n"
                                   "schedule: []\n"))
     days = 30
@@ -125,8 +125,8 @@ def test_story_tells_days_past_the_calendar_by_number():
 def test_story_at_the_latest_start_date_and_longest_horizon(variant):
     """The latest start date and the longest horizon the schema accepts: the story runs to
     the end and its last day is dated on or before 31 December 9999."""
+    from sim.inputs.scenario import LAST_START_DATE
     from sim.limits import MAX_HORIZON_DAYS
-    from sim.scenario import LAST_START_DATE
     path = variant(f"start_date: {LAST_START_DATE.isoformat()}\n"
                    f"horizon_days: {MAX_HORIZON_DAYS}\n")
     text = story.tell(load_scenario(path), run=1)
@@ -147,7 +147,7 @@ def test_story_refuses_a_horizon_past_the_limit():
 def test_story_council_tally_matches_the_recorded_votes():
     """Every vote the story prints gives the yes count of the model's record, names the
     vetoing seats, and says "adopted" exactly when yes >= votes_to_pass and no seat vetoed."""
-    from sim.model import EscalationModel
+    from sim.model.model import EscalationModel
     scenario = load_scenario(ROOT / "scenarios" / "caribbean-2025.yaml")
     days, runs = 30, 60
     model = EscalationModel(scenario, runs=list(range(runs)), seed=SEED, days=days, record=True)

@@ -15,7 +15,7 @@ import statistics
 
 import pytest
 
-from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
 from tests.conftest import BASELINE, results_folder, run_cli
 
 RUNS, DAYS, SEED = 300, 40, 3

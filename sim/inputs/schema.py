@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from sim.errors import InputError, Problem, did_you_mean, printable
-from sim.yamlio import Document
+from sim.inputs.yamlio import Document
 
 Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]

@@ -16,9 +16,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim import yamlio
 from sim.errors import InputError
-from sim.schema import Bool, Int, Num, Record, Str, validate
+from sim.inputs import yamlio
+from sim.inputs.schema import Bool, Int, Num, Record, Str, validate
 
 PLOVER_TYPES = (
     "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -158,7 +158,7 @@ class Catalogue:
 
 def default_path() -> Path:
     """Path of the catalogue shipped inside the package."""
-    return Path(str(resources.files("sim") / "data" / "actions.yaml"))
+    return Path(str(resources.files("sim.inputs") / "data" / "actions.yaml"))
 
 
 @cache

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import engine
-from sim.aggregate import Aggregate
-from sim.backends import InlineBackend
+from sim.ensemble import engine
+from sim.ensemble.aggregate import Aggregate
+from sim.ensemble.backends import InlineBackend
 from sim.errors import ResourceError
+from sim.inputs.scenario import Scenario
 from sim.limits import DEFAULT_KEEP, MAX_PANELS
-from sim.model import EscalationModel
-from sim.outcomes import OUTCOMES
-from sim.scenario import Scenario
+from sim.model.model import EscalationModel
+from sim.model.outcomes import OUTCOMES
 from sim.stats import wilson_interval
 
 DEFAULT_BATCH = 20_000

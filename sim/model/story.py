@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sim.engine import state_pairs
+from sim.ensemble.engine import state_pairs
 from sim.errors import InputError, Problem
+from sim.inputs.scenario import Scenario
 from sim.limits import MAX_HORIZON_DAYS
-from sim.model import HOLD, NO_TARGET, EscalationModel
-from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.scenario import Scenario
+from sim.model.model import HOLD, NO_TARGET, EscalationModel
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
 
 
 def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None) -> str:

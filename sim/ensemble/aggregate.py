@@ -22,11 +22,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.catalogue import CATEGORIES, SCHEMES
 from sim.errors import InputError, Problem
-from sim.outcomes import OUTCOMES, THRESHOLDS
+from sim.inputs.catalogue import CATEGORIES, SCHEMES
+from sim.inputs.yamlio import read_bytes
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
 from sim.stats import kaplan_meier
-from sim.yamlio import read_bytes
 
 INDEX_BINS = 4000
 MAX_LEVEL = 7
@@ -88,7 +88,7 @@ class Aggregate:
         ``pair_levels`` each pair's level (runs, pairs) and ``moves`` each
         actor's move as a :data:`MOVES` code (runs, actors).
         """
-        from sim import kernels  # here, not at the top: reading results needs no numba
+        from sim.model import kernels  # here, not at the top: reading results needs no numba
         bins = self.index.shape[2]
         for s, edges in enumerate(self.edges):
             if kernels.enabled():  # the same binary search, compiled

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from sim import catalogue as cat
-from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
-from sim.schema import Int, Num, Record, Str, validate
+from sim.inputs import catalogue as cat
+from sim.inputs import yamlio
+from sim.inputs.schema import Int, Num, Record, Str, validate
 
 MAX_EVENT_CASUALTIES = 10_000_000
 """Most deaths one seed event may report (with :data:`MAX_SEED_ACTS`, the seeds' total

@@ -35,12 +35,12 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from sim import plots
-from sim.catalogue import SCHEMES
 from sim.errors import InputError, Problem
-from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.resultset import ResultSet, check_folder, read_json
-from sim.schema import Bool, Fraction, Int, Num, Record, Str
+from sim.inputs.catalogue import SCHEMES
+from sim.inputs.schema import Bool, Fraction, Int, Num, Record, Str
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.results import plots
+from sim.results.resultset import ResultSet, check_folder, read_json
 from sim.stats import Z95, newcombe_paired, wilson_interval
 
 SCALE = 10_000  # runs.csv writes indices with four decimals
@@ -280,7 +280,7 @@ COMPARE_CHARTS = (
 
 def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path: Path):
     """``compare.html``: tables, charts inlined, links to each scenario's own report."""
-    from sim.report import CSS, esc, figures, pct, table
+    from sim.results.report import CSS, esc, figures, pct, table
     names = cmp["scenarios"]
     rows = []
     for o in OUTCOMES:
@@ -368,7 +368,7 @@ def is_comparison(folder: Path) -> bool:
 
 def load_all(paths: list[Path]) -> list:
     """Load every scenario, reporting the problems of all files at once."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
     scenarios, problems = [], []
     for path in paths:
         try:
@@ -388,7 +388,7 @@ def run(scenarios: list, out: Path, runs: int | None = None, seed: int | None = 
     full results folder per scenario (``1-<name>/`` ...), ``comparison.json``,
     the comparison charts and ``compare.html``; it appears only when complete.
     """
-    from sim import results
+    from sim.results import folders
     first = scenarios[0].spec
     runs = first.montecarlo.runs if runs is None else runs
     seed = first.montecarlo.seed if seed is None else seed
@@ -396,13 +396,13 @@ def run(scenarios: list, out: Path, runs: int | None = None, seed: int | None = 
     command = command_line([s.path for s in scenarios], runs, seed, days)
     argv = argv or command.split()
     base = Path(out) / "compare"
-    final = base / results.new_folder_name(base, seed)
-    with results.staging(final) as tmp:
+    final = base / folders.new_folder_name(base, seed)
+    with folders.staging(final) as tmp:
         sets = []
         for scenario, name in zip(scenarios, folder_names([s.name for s in scenarios]),
                                   strict=True):
             (tmp / name).mkdir()
-            results.write_results(scenario, tmp / name, argv, runs=runs, seed=seed, days=days,
+            folders.write_results(scenario, tmp / name, argv, runs=runs, seed=seed, days=days,
                                   **ensemble_options)
             sets.append(ResultSet.load(tmp / name))
         cmp = comparison(sets, [tmp / name / "runs.csv" for name in

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import kernels
+from sim.model import kernels
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _DAY = np.uint64(0xD1B54A32D192ED03)

@@ -1,7 +1,7 @@
 """Compiled decision step of a state (numba): the same numbers as the numpy code, faster.
 
-:meth:`sim.agents.StateAgent.decide` has two implementations. The numpy one
-(``utility``, ``feasible`` and :func:`sim.decision.choose`) is the reference:
+:meth:`sim.model.agents.StateAgent.decide` has two implementations. The numpy one
+(``utility``, ``feasible`` and :func:`sim.model.decision.choose`) is the reference:
 readable, and the definition of the model. This module computes the same
 thing one run at a time, with every floating-point operation in the same
 order as numpy's element-wise code, so the utilities and choices are
@@ -199,7 +199,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 
 
 def _uniforms(run_keys, counter):
-    """sim.rng.RunStreams.uniform for one (day, slot) counter, one run at a time."""
+    """sim.model.rng.RunStreams.uniform for one (day, slot) counter, one run at a time."""
     out = np.empty(run_keys.shape[0])
     for r in range(run_keys.shape[0]):
         x = run_keys[r] ^ counter

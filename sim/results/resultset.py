@@ -20,14 +20,14 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.aggregate import MAX_LEVEL, Aggregate, Trajectory
-from sim.catalogue import SCHEMES
-from sim.catalogue import load as load_catalogue
+from sim.ensemble.aggregate import MAX_LEVEL, Aggregate, Trajectory
 from sim.errors import InputError, Problem, field_path
+from sim.inputs.catalogue import SCHEMES
+from sim.inputs.catalogue import load as load_catalogue
+from sim.inputs.schema import Fraction, Int, Record, Str, error_message
+from sim.inputs.yamlio import decode, read_bytes, read_text
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
-from sim.outcomes import THRESHOLDS
-from sim.schema import Fraction, Int, Record, Str, error_message
-from sim.yamlio import decode, read_bytes, read_text
+from sim.model.outcomes import THRESHOLDS
 
 TEXT_FIELDS = {"title", "description", "seed_events", "quote", "name", "extends"}
 """Scenario fields that are prose or file names, not parameters (left out of the
@@ -76,7 +76,9 @@ class ResultSet:
     @classmethod
     def from_ensemble(cls, ensemble, command: str) -> ResultSet:
         """Gather an ensemble's counts with its scenario's context."""
-        from sim import engine  # only when building from a run: reading back needs no model
+        from sim.ensemble import (
+            engine,  # only when building from a run: reading back needs no model
+        )
         scen = ensemble.scenario
         spec = scen.spec
         ids = scen.actor_ids

@@ -1,6 +1,6 @@
 """Charts of a results folder (matplotlib, headless), each saved as PNG and SVG.
 
-Every chart is drawn from a :class:`~sim.resultset.ResultSet` alone (counts
+Every chart is drawn from a :class:`~sim.results.resultset.ResultSet` alone (counts
 and a few kept runs), so ``escsim plot`` can redraw them without re-running.
 Each drawing function returns the matplotlib Figure; :func:`draw_all` saves
 them. Colours are the Okabe-Ito palette, which stays distinguishable with
@@ -25,9 +25,9 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sim.aggregate import MAX_LEVEL, MOVES  # noqa: E402
+from sim.ensemble.aggregate import MAX_LEVEL, MOVES  # noqa: E402
 from sim.limits import MAX_PANELS  # noqa: E402
-from sim.outcomes import OUTCOMES, THRESHOLDS  # noqa: E402
+from sim.model.outcomes import OUTCOMES, THRESHOLDS  # noqa: E402
 from sim.stats import kaplan_meier, wilson_interval  # noqa: E402
 
 # Okabe-Ito colour-blind-safe palette

@@ -13,8 +13,8 @@ import html
 from pathlib import Path
 
 from sim import __version__
-from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.results.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
 from sim.stats import wilson_interval
 
 CSS = """

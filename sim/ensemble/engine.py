@@ -2,7 +2,7 @@
 
 :func:`run_chunk` is a pure function of (scenario, seed, first and last run,
 days, how many runs keep trajectories). It returns the chunk's rows of
-``runs.csv`` already formatted, its mergeable :class:`~sim.aggregate.Aggregate`,
+``runs.csv`` already formatted, its mergeable :class:`~sim.ensemble.aggregate.Aggregate`,
 and the index trajectories of kept runs. Because each run's randomness depends
 only on (seed, run index), the concatenated rows and the merged counts are
 identical however the runs are cut into chunks and wherever chunks run.
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim import kernels
-from sim.aggregate import Aggregate, Trajectory, index_edges
-from sim.catalogue import SCHEMES
-from sim.model import HOLD, EscalationModel
-from sim.outcomes import OUTCOMES, THRESHOLDS
-from sim.scenario import Scenario
+from sim.ensemble.aggregate import Aggregate, Trajectory, index_edges
+from sim.inputs.catalogue import SCHEMES
+from sim.inputs.scenario import Scenario
+from sim.model import kernels
+from sim.model.model import HOLD, EscalationModel
+from sim.model.outcomes import OUTCOMES, THRESHOLDS
 
 
 @dataclass
@@ -88,7 +88,7 @@ def new_aggregate(model: EscalationModel) -> Aggregate:
 
 
 def move_codes(model: EscalationModel) -> np.ndarray:
-    """Today's move of every actor in every run as a :data:`~sim.aggregate.MOVES` code."""
+    """Today's move of every actor in every run as a :data:`~sim.ensemble.aggregate.MOVES` code."""
     category = model.catalogue.category + 1  # code 0 is MOVES[0], no move
     codes = np.zeros((model.n_runs, model.n_actors), dtype=np.int64)
     for i, (action, _) in model.choices.items():

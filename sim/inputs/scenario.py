@@ -19,12 +19,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim import catalogue as cat
-from sim import events as seedmod
-from sim import yamlio
 from sim.errors import InputError, Problem, did_you_mean
+from sim.inputs import catalogue as cat
+from sim.inputs import events as seedmod
+from sim.inputs import yamlio
+from sim.inputs.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
-from sim.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 
 Unit = Field(ge=0.0, le=1.0)
 

@@ -1,7 +1,7 @@
 """The agents: states and the Security Council, each deciding for every run at once.
 
 A :class:`StateAgent` scores every (action, target) candidate open to it with
-the utility below and draws one by the logit rule (:mod:`sim.decision`). The
+the utility below and draws one by the logit rule (:mod:`sim.model.decision`). The
 :class:`CouncilAgent` follows the Council's procedure: a request leads to a
 meeting after a delay; in session it chooses among its institutional actions;
 a draft resolution is put to the vote of its members. The utility terms are
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import decision, kernels
+from sim.model import decision, kernels
 
 HOLD = -1
 NO_TARGET = -1
@@ -165,7 +165,7 @@ class StateAgent(_Actor):
     kind = "state"
 
     def choose(self, uniform: np.ndarray) -> np.ndarray:
-        """The logit choice; compiled (bit-identical) when :mod:`sim.kernels` is enabled."""
+        """The logit choice; compiled (bit-identical) when :mod:`sim.model.kernels` is enabled."""
         if not kernels.enabled():
             return super().choose(uniform)
         m, p, i = self.model, self.params, self.index

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import catalogue as cat
-from sim import decision
-from sim import outcomes as oc
-from sim.agents import CouncilAgent, StateAgent
+from sim.inputs import catalogue as cat
+from sim.inputs.scenario import Scenario
 from sim.limits import MAX_HORIZON_DAYS
-from sim.rng import SLOTS_PER_ACTOR, RunStreams
-from sim.scenario import Scenario
+from sim.model import decision
+from sim.model import outcomes as oc
+from sim.model.agents import CouncilAgent, StateAgent
+from sim.model.rng import SLOTS_PER_ACTOR, RunStreams
 
 NO_TARGET = -1
 HOLD = -1
@@ -58,7 +58,7 @@ class EscalationModel(mesa.Model):
     Parameters
     ----------
     scenario:
-        A loaded :class:`~sim.scenario.Scenario`.
+        A loaded :class:`~sim.inputs.scenario.Scenario`.
     runs:
         Run indices simulated in this batch (an int ``n`` means ``range(n)``).
         Run K's randomness depends only on (seed, K), never on the batch.

@@ -28,12 +28,12 @@ import numpy as np
 from sim import __version__
 from sim.errors import ResourceError
 from sim.limits import DEFAULT_KEEP
-from sim.outcomes import THRESHOLDS
-from sim.resultset import ResultSet
+from sim.model.outcomes import THRESHOLDS
+from sim.results.resultset import ResultSet
 from sim.stats import wilson_interval
 
 if TYPE_CHECKING:  # the model and the engine are loaded only to run: `escsim plot` needs neither
-    from sim.montecarlo import Ensemble
+    from sim.ensemble.montecarlo import Ensemble
 
 CHECKPOINT_DAYS = (7, 14, 30)
 """Days at which summary.json reports the probability of having crossed each threshold."""
@@ -330,7 +330,7 @@ def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:
 
 def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
     """Charts (``charts/*.png|svg``) and ``report.html`` of ``rs`` into ``folder``."""
-    from sim import plots, report
+    from sim.results import plots, report
     charts = plots.draw_all(plots.CHARTS, folder / "charts", rs)
     return report.write(rs, summary_numbers, charts, folder / "report.html")
 
@@ -341,13 +341,13 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
     Under the run's own scoring scheme they replace ``charts/`` and the report;
     under another scheme they go beside them, as ``charts-<scheme>/`` and
     ``report-<scheme>.html`` (``compare-<scheme>.html``). Every file read is
-    checked first (:func:`sim.resultset.load_results`): a damaged folder gives
+    checked first (:func:`sim.results.resultset.load_results`): a damaged folder gives
     one problem per line and is left as it was. The new files are drawn aside
     and moved in only when complete.
     """
-    from sim import compare
     from sim.errors import InputError, Problem
-    from sim.resultset import load_results
+    from sim.results import compare
+    from sim.results.resultset import load_results
     folder = Path(folder)
     tmp = folder / f".replot.partial-{os.getpid()}"
     try:
@@ -373,8 +373,8 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
 
 def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -> Ensemble:
     """Run an ensemble and write its whole results folder into ``folder`` (which exists)."""
-    from sim import engine
-    from sim.montecarlo import run_ensemble
+    from sim.ensemble import engine
+    from sim.ensemble.montecarlo import run_ensemble
     with open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
         fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
         ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)

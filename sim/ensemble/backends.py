@@ -161,6 +161,6 @@ def make_backend(name: str = "local", workers: int | None = None,
     """The backend for ``--backend`` / ``--workers`` / ``--scheduler``."""
     workers = workers or default_workers()
     if name == "dask" or scheduler:
-        from sim.dask_backend import DaskBackend
+        from sim.ensemble.dask_backend import DaskBackend
         return DaskBackend(workers=workers, scheduler=scheduler)
     return InlineBackend() if workers == 1 else ProcessBackend(workers)

@@ -1,0 +1,11 @@
+"""Input layer: the YAML reader, the schema, scenarios, seed events and the action catalogue.
+
+Holds ``yamlio`` (YAML with line numbers), ``schema`` (typed records and their
+errors), ``scenario`` (scenario files, ``extends:`` variants), ``events`` (coded
+news events that seed a scenario) and ``catalogue`` (``data/actions.yaml``).
+
+Layers, lowest first: inputs <- model <- ensemble <- results <- cli. Modules here
+import only this layer and the bottom modules (``sim.errors``, ``sim.limits``,
+``sim.stats``). This file imports nothing, so importing one module of the layer
+loads no other.
+"""
