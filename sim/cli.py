@@ -203,9 +203,9 @@ def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
     batches of ``runs``, on the workers that will really run: never more
     than a batch has chunks of work.
     """
-    from sim.ensemble import engine
     from sim.ensemble.backends import default_workers
     from sim.ensemble.montecarlo import auto_chunk, check_resources
+    from sim.model.outcomes import state_pairs
     from sim.results.folders import check_writable
     if args.scheduler:
         from sim.ensemble.dask_backend import check_address
@@ -215,7 +215,7 @@ def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
     chunk = args.chunk_size or auto_chunk(runs, workers)
     workers = min(workers, -(-runs // chunk))
     check_resources(total, days, len(scenario.spec.actors), args.out, keep,
-                    n_pairs=len(engine.state_pairs(scenario)), chunk=chunk,
+                    n_pairs=len(state_pairs(scenario)), chunk=chunk,
                     workers=1 if args.scheduler else workers, folders=folders)
     return workers
 
@@ -306,8 +306,8 @@ def cmd_compare(args) -> int:
 
 def cmd_plot(args) -> int:
     """Redraw charts and report of a results or comparison folder."""
-    from sim.results import folders
-    print(f"report: {folders.replot(args.folder, args.scoring)}")
+    from sim.results.replot import replot
+    print(f"report: {replot(args.folder, args.scoring)}")
     return 0
 
 

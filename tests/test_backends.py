@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from sim.ensemble.backends import ProcessBackend, RunOrderWindow
+from sim.ensemble.backends import ProcessBackend
+from sim.ensemble.runorder import RunOrderWindow
 
 
 def test_window_holds_back_tasks_behind_an_unfinished_one():

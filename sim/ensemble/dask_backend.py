@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from sim.ensemble.backends import RunOrderWindow
+from sim.ensemble.runorder import RunOrderWindow
 from sim.errors import ResourceError
 
 CONNECT_TIMEOUT = 10  # seconds to wait for --scheduler to answer

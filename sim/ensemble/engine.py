@@ -21,7 +21,7 @@ from sim.inputs.catalogue import SCHEMES
 from sim.inputs.scenario import Scenario
 from sim.model import kernels
 from sim.model.model import HOLD, EscalationModel
-from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
 
 
 @dataclass
@@ -33,13 +33,6 @@ class Chunk:
     rows: str
     aggregate: Aggregate
     trajectories: dict[int, Trajectory] = field(default_factory=dict)
-
-
-def state_pairs(scenario: Scenario) -> list[tuple[int, int]]:
-    """Directed state pairs (i, j) by actor index, in the column order of runs.csv."""
-    states = [a.kind == "state" for a in scenario.spec.actors.values()]
-    n = len(states)
-    return [(i, j) for i in range(n) for j in range(n) if i != j and states[i] and states[j]]
 
 
 def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]]) -> str:

@@ -28,7 +28,7 @@ from sim.errors import ResourceError
 from sim.inputs.scenario import Scenario
 from sim.limits import DEFAULT_KEEP, MAX_PANELS
 from sim.model.model import EscalationModel
-from sim.model.outcomes import OUTCOMES
+from sim.model.outcomes import OUTCOMES, state_pairs
 from sim.stats import wilson_interval
 
 DEFAULT_BATCH = 20_000
@@ -159,7 +159,7 @@ def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = Non
         parts.append(model.tracker.summary(model))
         index_parts.append(np.stack(path, axis=1))
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "path"}
-    pairs = engine.state_pairs(scenario)
+    pairs = state_pairs(scenario)
     return Results(scenario, seed, days, model.actor_ids, pairs, joined["run"],
                    joined["outcome"], joined["first"], joined["peak"], joined["casualties"],
                    joined["peak_index"], joined["final_index"], joined["peak_by_scheme"],
@@ -218,7 +218,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
     days = scenario.spec.horizon_days if days is None else int(days)
     backend = backend or InlineBackend()
     probe = EscalationModel(scenario, runs=[0], seed=seed, days=days)
-    ensemble = Ensemble(scenario, seed, days, probe.actor_ids, engine.state_pairs(scenario),
+    ensemble = Ensemble(scenario, seed, days, probe.actor_ids, state_pairs(scenario),
                         engine.new_aggregate(probe), {})
     done = 0
     while True:

@@ -11,11 +11,23 @@ crisis*.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # a type only: `escsim plot` reads these constants without the scenario code
+    from sim.inputs.scenario import Scenario
 
 OUTCOMES = ("de-escalated", "frozen crisis", "militarized clash", "war",
             "great-power confrontation")
 THRESHOLDS = ("deescalated", "militarized_clash", "war", "great_power_confrontation")
+
+
+def state_pairs(scenario: Scenario) -> list[tuple[int, int]]:
+    """Directed state pairs (i, j) by actor index, in the column order of runs.csv."""
+    states = [a.kind == "state" for a in scenario.spec.actors.values()]
+    n = len(states)
+    return [(i, j) for i in range(n) for j in range(n) if i != j and states[i] and states[j]]
 
 
 class Tracker:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sim.ensemble.engine import state_pairs
 from sim.errors import InputError, Problem
 from sim.inputs.scenario import Scenario
 from sim.limits import MAX_HORIZON_DAYS
 from sim.model.model import HOLD, NO_TARGET, EscalationModel
-from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
 
 
 def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None) -> str:

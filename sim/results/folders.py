@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import __version__
 from sim.errors import ResourceError
 from sim.limits import DEFAULT_KEEP
-from sim.model.outcomes import THRESHOLDS
+from sim.model.outcomes import THRESHOLDS, state_pairs
 from sim.results.resultset import ResultSet
 from sim.stats import wilson_interval
+from sim.version import __version__
 
 if TYPE_CHECKING:  # the model and the engine are loaded only to run: `escsim plot` needs neither
     from sim.ensemble.montecarlo import Ensemble
@@ -335,48 +335,12 @@ def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
     return report.write(rs, summary_numbers, charts, folder / "report.html")
 
 
-def replot(folder: Path, scheme: str | None = None) -> Path:
-    """Redraw the charts and report of a results or comparison folder; return the report.
-
-    Under the run's own scoring scheme they replace ``charts/`` and the report;
-    under another scheme they go beside them, as ``charts-<scheme>/`` and
-    ``report-<scheme>.html`` (``compare-<scheme>.html``). Every file read is
-    checked first (:func:`sim.results.resultset.load_results`): a damaged folder gives
-    one problem per line and is left as it was. The new files are drawn aside
-    and moved in only when complete.
-    """
-    from sim.errors import InputError, Problem
-    from sim.results import compare
-    from sim.results.resultset import load_results
-    folder = Path(folder)
-    tmp = folder / f".replot.partial-{os.getpid()}"
-    try:
-        if compare.is_comparison(folder):
-            own, page = scheme is None, "compare"
-            compare.draw_into(folder, tmp, scheme)
-        else:
-            rs, numbers = load_results(folder)
-            scheme = scheme or rs.run_scheme
-            own, page = scheme == rs.run_scheme, "report"
-            draw(rs.rescored(scheme), tmp, numbers)
-        suffix = "" if own else f"-{scheme}"
-        shutil.rmtree(folder / f"charts{suffix}", ignore_errors=True)
-        (tmp / "charts").replace(folder / f"charts{suffix}")
-        (tmp / f"{page}.html").replace(folder / f"{page}{suffix}.html")
-    except OSError as exc:  # the folder cannot be written: read-only, full, gone
-        raise InputError([Problem(folder, None, "", f"cannot write the charts: "
-                                                    f"{exc.strerror or exc}")]) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder / f"{page}{suffix}.html"
-
-
 def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -> Ensemble:
     """Run an ensemble and write its whole results folder into ``folder`` (which exists)."""
     from sim.ensemble import engine
     from sim.ensemble.montecarlo import run_ensemble
     with open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(engine.csv_header(scenario.actor_ids, engine.state_pairs(scenario)))
+        fh.write(engine.csv_header(scenario.actor_ids, state_pairs(scenario)))
         ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)
     numbers = summary(ensemble)
     (folder / "summary.json").write_text(json.dumps(numbers, indent=2) + "\n")

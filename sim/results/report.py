@@ -12,10 +12,10 @@ import base64
 import html
 from pathlib import Path
 
-from sim import __version__
 from sim.model.outcomes import OUTCOMES, THRESHOLDS
 from sim.results.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
 from sim.stats import wilson_interval
+from sim.version import __version__
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a;

@@ -27,7 +27,7 @@ from sim.inputs.catalogue import load as load_catalogue
 from sim.inputs.schema import Fraction, Int, Record, Str, error_message
 from sim.inputs.yamlio import decode, read_bytes, read_text
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
-from sim.model.outcomes import THRESHOLDS
+from sim.model.outcomes import THRESHOLDS, state_pairs
 
 TEXT_FIELDS = {"title", "description", "seed_events", "quote", "name", "extends"}
 """Scenario fields that are prose or file names, not parameters (left out of the
@@ -76,9 +76,6 @@ class ResultSet:
     @classmethod
     def from_ensemble(cls, ensemble, command: str) -> ResultSet:
         """Gather an ensemble's counts with its scenario's context."""
-        from sim.ensemble import (
-            engine,  # only when building from a run: reading back needs no model
-        )
         scen = ensemble.scenario
         spec = scen.spec
         ids = scen.actor_ids
@@ -108,7 +105,7 @@ class ResultSet:
             seed=ensemble.seed, days=ensemble.days, scheme=spec.scoring,
             run_scheme=spec.scoring, start_date=spec.start_date.isoformat(),
             actors={a: spec.actors[a].name for a in ids},
-            pairs=[f"{ids[i]}-{ids[j]}" for i, j in engine.state_pairs(scen)],
+            pairs=[f"{ids[i]}-{ids[j]}" for i, j in state_pairs(scen)],
             levels=dict(catalogue.levels), thresholds=thresholds, events=events, schedule=schedule,
             assumptions=assumptions(scen), command=command,
             aggregate=ensemble.aggregate, trajectories=dict(ensemble.trajectories))
