@@ -2,10 +2,11 @@
 
 Holds ``engine`` (a chunk of runs stepped together), ``montecarlo`` (the
 ensemble and its resource checks), ``aggregate`` (mergeable counts and
-trajectories), ``backends`` and ``dask_backend`` (where chunks run) and
-``progress`` (the progress display).
+trajectories), ``backends``, ``dask_backend`` and ``runorder`` (where chunks
+run, and how far ahead they may start) and ``progress`` (the progress display).
 
-Layers, lowest first: inputs <- model <- ensemble <- results <- cli. Modules here
-import only this layer, ``sim.model``, ``sim.inputs`` and the bottom modules
-(``sim.errors``, ``sim.limits``, ``sim.stats``). This file imports nothing.
+Layers, lowest first: bottom <- inputs <- model <- ensemble <- results <- cli,
+where the bottom modules are ``sim.errors``, ``sim.limits``, ``sim.stats`` and
+``sim.version``. Modules here import only this layer, the model, the
+inputs and the bottom. This file imports nothing (tests/test_layout.py).
 """

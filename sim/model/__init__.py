@@ -2,11 +2,12 @@
 
 Holds ``model`` (``EscalationModel``), ``agents`` (states and the Council),
 ``decision`` (the logit rule), ``kernels`` (the compiled day), ``rng`` (random
-streams), ``outcomes`` (thresholds and outcome tracking) and ``story`` (one
-run told day by day).
+streams), ``outcomes`` (thresholds, state pairs, outcome tracking) and ``story``
+(one run told day by day).
 
-Layers, lowest first: inputs <- model <- ensemble <- results <- cli. Modules here
-import only this layer, ``sim.inputs`` and the bottom modules (``sim.errors``,
-``sim.limits``, ``sim.stats``). This file imports nothing: the results layer
-reads constants from ``sim.model.outcomes`` without loading Mesa or numba.
+Layers, lowest first: bottom <- inputs <- model <- ensemble <- results <- cli,
+where the bottom modules are ``sim.errors``, ``sim.limits``, ``sim.stats`` and
+``sim.version``. Modules here import only this layer, the inputs and the
+bottom. This file imports nothing: the results layer reads constants from
+``sim.model.outcomes`` without loading Mesa or numba (tests/test_layout.py).
 """
