@@ -143,9 +143,17 @@ def test_readme_outcome_table_is_the_real_run(baseline):
 
 
 def test_the_layout_table_names_every_module():
-    """The README's layout table lists every module of the package, so a newcomer finds
-    each file there."""
-    listed = set(re.findall(r"`(sim/[\w/]+\.(?:py|yaml))`", README))
-    modules = {f"sim/{p.name}" for p in (ROOT / "sim").glob("*.py")}
+    """The README's layout table lists every module of the package, subpackages included,
+    and every subpackage folder, so a newcomer finds each file there; every path it names
+    exists."""
+    table = section("Layout")
+    listed = set(re.findall(r"`(sim/[\w/]+\.(?:py|yaml))`", table))
+    folders = set(re.findall(r"`(sim/[\w/]+/)`", table))
+    sim = ROOT / "sim"
+    modules = {p.relative_to(ROOT).as_posix() for p in sim.rglob("*.py")
+               if p.name != "__init__.py" or p.parent == sim}
+    modules |= {p.relative_to(ROOT).as_posix() for p in sim.rglob("data/*.yaml")}
+    packages = {f"{p.parent.relative_to(ROOT).as_posix()}/" for p in sim.glob("*/__init__.py")}
     assert modules <= listed, sorted(modules - listed)
-    assert all((ROOT / name).exists() for name in listed), sorted(listed)
+    assert packages <= folders, sorted(packages - folders)
+    assert all((ROOT / name).exists() for name in listed | folders), sorted(listed | folders)
