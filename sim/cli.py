@@ -15,7 +15,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from sim.errors import InputError, ResourceError, printable
+from sim.errors import InputError, Problem, ResourceError, printable
 from sim.limits import DEFAULT_KEEP, MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
 SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.inputs.catalogue.SCHEMES (tested equal)
@@ -116,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "is narrower than +/-H (e.g. 0.005)")
     p.add_argument("--max-runs", type=_runs, default=10_000_000, metavar="N",
                    help="cap on runs for --until-ci (default: 10,000,000)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="give a scenario parameter another value in every run, e.g. "
+                        "actors.USA.resolve=0.8 (repeatable; paths as in the scenario file)")
+    p.add_argument("--sets", type=Path, metavar="TABLE.csv",
+                   help="parameter sets: a CSV with a header of parameter paths and one row "
+                        "per set; --runs runs of each set, on common random numbers; "
+                        "writes sets.csv")
+    p.add_argument("--save-day", type=_whole(0, MAX_HORIZON_DAYS), metavar="D",
+                   help="save every run's state at the end of day D (0 to the horizon - 1) "
+                        "into the results folder")
+    p.add_argument("--from", dest="from_state", type=Path, metavar="STATE",
+                   help="continue run K (--run) of a state saved by --save-day: --runs "
+                        "continuations; continuation 0 is run K itself")
+    p.add_argument("--run", type=_seed, metavar="K", help="with --from: the run to continue")
+    p.add_argument("--force", action="append", default=[], metavar="DAY:ACTOR:ACTION[:TARGET]",
+                   help="impose a move in every run, e.g. 11:VEN:strike_military_targets:USA "
+                        "(ACTION 'hold': do nothing; repeatable)")
 
     p = sub.add_parser("compare", help="run scenarios on common random numbers and compare",
                        description="Run every scenario with the same seed and run indices "
@@ -237,25 +254,125 @@ def _working(args, runs: int, workers: int):
     backend.close()
 
 
+def _option_conflicts(args) -> list[Problem]:
+    """Options of ``escsim run`` that cannot go together, one problem each."""
+    pairs = [("until_ci", "sets", "parameter sets run a fixed number of runs each"),
+             ("until_ci", "from_state", "continuations run a fixed number of runs"),
+             ("sets", "from_state", "a saved run continues with one parameter set "
+              "(use --set)"),
+             ("save_day", "sets", "a saved state does not record the parameter sets"),
+             ("save_day", "from_state", "save the uninterrupted run instead")]
+    problems = [Problem(Path(f"--{a.replace('_', '-')}"), None, "", f"cannot be combined with "
+                        f"--{'from' if b == 'from_state' else b.replace('_', '-')}: {why}")
+                for a, b, why in pairs if getattr(args, a) is not None
+                and getattr(args, b) is not None]
+    if args.run is not None and args.from_state is None:
+        problems.append(Problem(Path("--run"), None, "", "needs --from STATE (the run of a "
+                                "saved state to continue)"))
+    if args.from_state is not None and args.run is None:
+        problems.append(Problem(Path("--from"), None, "", "needs --run K (which saved run "
+                                "to continue)"))
+    return problems
+
+
+def _collecting(problems: list[Problem], work):
+    """``work()``, or None with its input problems added to ``problems``."""
+    try:
+        return work()
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _load_origin(path: Path, scenario, run: int):
+    """Saved run ``run`` of the state file ``path``, checked against ``scenario``'s actors."""
+    from sim.model import state
+    if not path.is_file():
+        why = "no such file" if not path.exists() else "not a file"
+        raise InputError([Problem(path, None, "", f"{why} (--from needs a state file "
+                                  "written by --save-day)")])
+    saved = state.load(path, scenario, runs=[run])
+    return saved.select([saved.position(run)])
+
+
+def _parameters(args, scenario, runs: int):
+    """The parameter sets of ``--set`` and ``--sets`` (None without either) and the overrides."""
+    from sim.model.params import ParameterSets
+    if not args.set and args.sets is None:
+        return None, {}
+    one = ParameterSets.single(scenario, args.set) if args.set else None
+    overrides = {k: float(v[0]) for k, v in one.table.items()} if one else {}
+    if args.sets is None:
+        return one, overrides
+    table = ParameterSets.from_csv(scenario, args.sets)
+    if table.n_sets * runs > MAX_RUNS:
+        raise InputError([Problem(args.sets, None, "", f"{table.n_sets:,} sets x {runs:,} "
+                                  f"runs is more than {MAX_RUNS:,} runs in one ensemble")])
+    if one is None:
+        return table, overrides
+    both = sorted(set(one.table) & set(table.table))
+    if both:
+        raise InputError([Problem(Path("--set"), None, name, f"is also a column of "
+                                  f"{args.sets}; give it in one place") for name in both])
+    # --set values hold in every set of the table
+    merged = {**{k: v.tolist() for k, v in table.table.items()},
+              **{k: [float(v[0])] * table.n_sets for k, v in one.table.items()}}
+    return ParameterSets(scenario, merged, source=str(args.sets)), overrides
+
+
 def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
+    from sim.inputs.forced import parse_forced
     from sim.inputs.scenario import load_scenario
     from sim.results import folders as res
     scenario = load_scenario(args.file)
     runs = args.runs or scenario.spec.montecarlo.runs
     days = args.days or scenario.spec.horizon_days
-    total = args.max_runs if args.until_ci else runs
-    workers = _prepare(args, runs, total, days, scenario,
+    problems = _option_conflicts(args)
+    if problems:
+        raise InputError(problems)
+    origin = None
+    if args.from_state is not None:
+        origin = _collecting(problems, lambda: _load_origin(args.from_state, scenario, args.run))
+        if origin is not None and days <= origin.day:
+            where = (Path("--days"), None, "") if args.days else (
+                *scenario.where.get(("horizon_days",), (scenario.path, None)), "horizon_days")
+            problems.append(Problem(*where, f"{days} days is not after the saved state's day "
+                                    f"{origin.day}; nothing would be left to simulate"))
+    if args.save_day is not None and args.save_day >= days:
+        problems.append(Problem(Path("--save-day"), None, "", f"must be a day from 0 to "
+                                f"{days - 1} (the horizon is {days} days), got {args.save_day}"))
+    parameters, overrides = _collecting(problems, lambda: _parameters(args, scenario, runs)
+                                        ) or (None, {})
+    forced = _collecting(problems, lambda: parse_forced(
+        args.force, scenario, days, after=origin.day if origin is not None else 0))
+    if problems:
+        raise InputError(problems)
+    seed = args.seed if args.seed is not None or origin is None else origin.seed
+    sets = parameters.n_sets if parameters is not None and parameters.n_sets > 1 else 1
+    total = args.max_runs if args.until_ci else runs * sets
+    batch = runs * sets
+    workers = _prepare(args, batch, total, days, scenario,
                        args.out / res.safe_name(scenario.name), keep=args.keep_trajectories)
-    with _working(args, runs, workers) as (backend, progress):
+    given = res.Given(overrides, args.sets, args.from_state)
+    with _working(args, batch, workers) as (backend, progress):
         folder, ensemble = res.run_to_folder(
-            scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=args.seed,
+            scenario, args.out, argv=["escsim", *sys.argv[1:]], runs=runs, seed=seed,
             days=days, backend=backend, chunk_size=args.chunk_size,
             keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
-            max_runs=args.max_runs if args.until_ci else None)
+            max_runs=args.max_runs if args.until_ci else None, parameters=parameters,
+            origin=origin, forced=forced or None, save_day=args.save_day, given=given)
     summary = res.summary(ensemble)
     print(f"{printable(scenario.name, None)}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
           f"seed {ensemble.seed}")
+    if sets > 1:
+        print(f"  {sets:,} parameter sets x {runs:,} runs; each set's shares: sets.csv")
+    if origin is not None:
+        print(f"  continuations of run {args.run} from the end of day {origin.day} of "
+              f"{printable(args.from_state, None)}")
+        if origin.scenario_sha256 != scenario.sha256:
+            print(f"note: {printable(args.file, None)} is not the scenario that saved the "
+                  f"state: a what-if with its parameters from day {origin.day + 1} on")
     for name, row in summary["outcomes"].items():
         lo, hi = row["ci95"]
         print(f"  {name:<26} {row['probability']:6.1%}   95% CI {lo:6.1%} - {hi:6.1%}")
@@ -264,7 +381,10 @@ def cmd_run(args) -> int:
         reached = "reached" if half < args.until_ci else "NOT reached (cap --max-runs)"
         print(f"  every 95% interval within +/-{args.until_ci:g}: {reached} after "
               f"{ensemble.n_runs:,} runs (widest +/-{half:.4f})")
-    print(f"results: {folder}\nreport: {folder / 'report.html'}")
+    print(f"results: {folder}")
+    if args.save_day is not None:
+        print(f"state: {folder / res.state_file_name(args.save_day)}")
+    print(f"report: {folder / 'report.html'}")
     return 0
 
 

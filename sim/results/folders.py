@@ -9,8 +9,10 @@ does not grow with the number of runs.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import errno
+import hashlib
 import itertools
 import json
 import os
@@ -20,14 +22,16 @@ import shlex
 import shutil
 import socket
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import ResourceError
+from sim.inputs.forced import forced_texts
 from sim.limits import DEFAULT_KEEP
-from sim.model.outcomes import THRESHOLDS, state_pairs
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
 from sim.results.resultset import ResultSet
 from sim.stats import wilson_interval
 from sim.version import __version__
@@ -75,18 +79,47 @@ def summary(ensemble: Ensemble) -> dict:
             "distinct_paths": len(agg.paths), "top_paths": paths}
 
 
-def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
+@dataclass(frozen=True)
+class Given:
+    """What a run was given beside its scenario: ``--set`` overrides and the files it read.
+
+    The ensemble's job holds the parameter values, the saved run and the
+    forced moves; this says where they came from, for the manifest and the
+    command that reproduces the folder.
+    """
+
+    overrides: dict[str, float] = field(default_factory=dict)  # --set PATH=VALUE
+    sets: Path | None = None  # --sets TABLE.csv
+    state: Path | None = None  # --from STATE
+
+
+def state_file_name(day: int) -> str:
+    """Name of the saved state of ``day`` in a results folder."""
+    return f"state-day{day}.npz"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (a state file may be large)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def manifest(ensemble: Ensemble, argv: list[str], given: Given = Given()) -> dict:
     """What is needed to reproduce the folder: inputs and their hashes, versions, command.
 
     ``files`` gives the SHA-256 of every input file (the scenario, what it
     extends, the seed events); ``scenario_sha256`` is the scenario file's own
     (its entry in ``files``); ``inputs_sha256`` covers all of them at once: the
     SHA-256 of their bytes concatenated in the order ``files`` lists them.
+    ``runs`` counts every run; with parameter sets, ``runs_per_set`` of each.
+    Per-run parameters, a saved state continued or written, and forced moves
+    are recorded when used (docs/results.md describes every field).
     """
     import matplotlib
     import mesa
     scen = ensemble.scenario  # hashes of the bytes validated, not a second read of the files
-    return {
+    job = ensemble.job
+    out = {
         "scenario": str(scen.path),
         "scenario_sha256": scen.file_sha256[scen.path],
         "inputs_sha256": scen.sha256,
@@ -94,12 +127,36 @@ def manifest(ensemble: Ensemble, argv: list[str]) -> dict:
         "seed": ensemble.seed,
         "runs": ensemble.n_runs,
         "days": ensemble.days,
+    }
+    if job is not None and job.runs_per_set:
+        out["runs_per_set"] = job.runs_per_set
+    if job is not None and job.parameters is not None:
+        out["parameters"] = {"sets": job.parameters.n_sets,
+                             "paths": list(job.parameters.table),
+                             "overrides": dict(given.overrides)}
+        if given.sets is not None:
+            out["parameters"].update(table=str(given.sets), table_sha256=file_sha256(given.sets))
+    if job is not None and job.origin is not None:
+        origin = job.origin
+        out["from_state"] = {
+            "file": str(given.state) if given.state else None,
+            "sha256": file_sha256(given.state) if given.state else None,
+            "day": origin.day, "run": int(origin.runs[0]), "seed": origin.seed,
+            "scenario_sha256": origin.scenario_sha256,
+            # the state records the hash of all its scenario's inputs (inputs_sha256 here)
+            "same_scenario": origin.scenario_sha256 == scen.sha256}
+    if job is not None and job.forced:
+        out["forced"] = forced_texts(job.forced)
+    if job is not None and job.save_day is not None:
+        out["saved_state"] = {"file": state_file_name(job.save_day), "day": job.save_day}
+    out.update({
         "versions": {"escsim": __version__, "mesa": mesa.__version__,
                      "numpy": np.__version__, "matplotlib": matplotlib.__version__,
                      "python": platform.python_version()},
         "command": argv,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    })
+    return out
 
 
 def safe_name(name: str) -> str:
@@ -321,11 +378,48 @@ def check_writable(folder: Path):
             _remove_empty(created)
 
 
-def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP) -> str:
+def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP,
+                      given: Given = Given()) -> str:
     """The ``escsim run`` command that gives the same folder (runs and kept trajectories)."""
-    kept = "" if keep == DEFAULT_KEEP else f" --keep-trajectories {keep}"
-    return (f"escsim run {shlex.quote(str(ensemble.scenario.path))} --runs {ensemble.n_runs} "
-            f"--days {ensemble.days} --seed {ensemble.seed}{kept}")
+    job = ensemble.job
+    runs = job.runs_per_set if job is not None and job.runs_per_set else ensemble.n_runs
+    words = ["escsim", "run", str(ensemble.scenario.path), "--runs", str(runs),
+             "--days", str(ensemble.days), "--seed", str(ensemble.seed)]
+    if keep != DEFAULT_KEEP:
+        words += ["--keep-trajectories", str(keep)]
+    for name, value in given.overrides.items():
+        words += ["--set", f"{name}={value!r}"]  # repr: the shortest text of the same float
+    if given.sets is not None:
+        words += ["--sets", str(given.sets)]
+    if job is not None and job.origin is not None:
+        words += ["--from", str(given.state), "--run", str(int(job.origin.runs[0]))]
+    for text in forced_texts(job.forced) if job is not None and job.forced else []:
+        words += ["--force", text]
+    if job is not None and job.save_day is not None:
+        words += ["--save-day", str(job.save_day)]
+    return shlex.join(words)
+
+
+def write_sets(ensemble: Ensemble, path: Path):
+    """``sets.csv``: each parameter set's values, runs and outcome shares with 95% intervals.
+
+    Shares are of the set's own runs; intervals are Wilson score intervals.
+    """
+    params = ensemble.job.parameters
+    counts = (ensemble.set_outcomes if ensemble.set_outcomes is not None
+              else ensemble.aggregate.outcomes[None, :])
+    names = [re.sub(r"[^a-z]+", "_", o) for o in OUTCOMES]  # "de-escalated" -> de_escalated
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["set", *params.table, "runs",
+                      *(f"{n}{end}" for n in names for end in ("", "_ci95_low", "_ci95_high"))])
+        for k, row in enumerate(counts.tolist()):
+            n = sum(row)
+            shares = []
+            for c in row:
+                lo, hi = wilson_interval(c, n)
+                shares += [f"{c / n:.6f}", f"{lo:.6f}", f"{hi:.6f}"]
+            out.writerow([k, *(repr(float(v[k])) for v in params.table.values()), n, *shares])
 
 
 def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
@@ -335,18 +429,49 @@ def draw(rs: ResultSet, folder: Path, summary_numbers: dict) -> Path:
     return report.write(rs, summary_numbers, charts, folder / "report.html")
 
 
-def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -> Ensemble:
-    """Run an ensemble and write its whole results folder into ``folder`` (which exists)."""
+@contextlib.contextmanager
+def _state_writer(folder: Path, scenario, seed: int | None, day: int | None):
+    """Yield the ``on_state`` callback writing ``folder/state-dayD.npz`` (None: no state)."""
+    if day is None:
+        yield None
+        return
+    from sim.model.state import StateWriter
+    writer = StateWriter(folder / state_file_name(day), scenario,
+                         scenario.spec.montecarlo.seed if seed is None else seed, day)
+    try:
+        yield writer.add
+    except BaseException:
+        with contextlib.suppress(Exception):  # the staging folder is discarded anyway
+            writer.close()
+        raise
+    writer.close()
+
+
+def write_results(scenario, folder: Path, argv: list[str], given: Given = Given(),
+                  **ensemble_options) -> Ensemble:
+    """Run an ensemble and write its whole results folder into ``folder`` (which exists).
+
+    ``ensemble_options`` go to :func:`~sim.ensemble.montecarlo.run_ensemble`;
+    with ``save_day``, the state file is written beside runs.csv as the runs finish.
+    """
     from sim.ensemble import engine
     from sim.ensemble.montecarlo import run_ensemble
-    with open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(engine.csv_header(scenario.actor_ids, state_pairs(scenario)))
-        ensemble = run_ensemble(scenario, on_rows=fh.write, **ensemble_options)
+    parameters = ensemble_options.get("parameters")
+    with (open(folder / "runs.csv", "w", encoding="utf-8", newline="\n") as fh,
+          _state_writer(folder, scenario, ensemble_options.get("seed"),
+                        ensemble_options.get("save_day")) as on_state):
+        fh.write(engine.csv_header(scenario.actor_ids, state_pairs(scenario),
+                                   sets=parameters is not None and parameters.n_sets > 1))
+        ensemble = run_ensemble(scenario, on_rows=fh.write, on_state=on_state,
+                                **ensemble_options)
+    if parameters is not None:
+        write_sets(ensemble, folder / "sets.csv")
     numbers = summary(ensemble)
     (folder / "summary.json").write_text(json.dumps(numbers, indent=2) + "\n")
-    (folder / "manifest.json").write_text(json.dumps(manifest(ensemble, argv), indent=2) + "\n")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest(ensemble, argv, given), indent=2) + "\n")
     rs = ResultSet.from_ensemble(
-        ensemble, reproduce_command(ensemble, ensemble_options.get("keep", DEFAULT_KEEP)))
+        ensemble, reproduce_command(ensemble, ensemble_options.get("keep", DEFAULT_KEEP), given))
     rs.save(folder)
     draw(rs, folder, numbers)
     return ensemble
@@ -354,7 +479,10 @@ def write_results(scenario, folder: Path, argv: list[str], **ensemble_options) -
 
 def run_to_folder(scenario, out: Path | None = None, argv: list[str] | None = None,
                   **ensemble_options) -> tuple[Path, Ensemble]:
-    """Run an ensemble straight into a new results folder; return its path and summary."""
+    """Run an ensemble straight into a new results folder; return its path and summary.
+
+    ``ensemble_options`` are those of :func:`write_results` (``given`` included).
+    """
     seed = ensemble_options.get("seed")
     seed = scenario.spec.montecarlo.seed if seed is None else seed
     out = Path(out) if out else Path("outputs")
