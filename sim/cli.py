@@ -351,14 +351,12 @@ def _parameters(args, scenario, runs: int):
     return ParameterSets(scenario, merged, source=str(args.sets)), overrides
 
 
-def cmd_run(args) -> int:
-    """Run the ensemble, write the results folder, print the headline table."""
+def _run_inputs(args, scenario, runs: int, days: int):
+    """The saved run, parameter sets, ``--set`` overrides and forced moves of ``escsim run``.
+
+    Every problem of every option is reported together, one line each.
+    """
     from sim.inputs.forced import parse_forced
-    from sim.inputs.scenario import load_scenario
-    from sim.results import folders as res
-    scenario = load_scenario(args.file)
-    runs = args.runs or scenario.spec.montecarlo.runs
-    days = args.days or scenario.spec.horizon_days
     problems = _option_conflicts(args)
     if problems:
         raise InputError(problems)
@@ -379,6 +377,17 @@ def cmd_run(args) -> int:
         args.force, scenario, days, after=origin.day if origin is not None else 0))
     if problems:
         raise InputError(problems)
+    return origin, parameters, overrides, forced or None
+
+
+def cmd_run(args) -> int:
+    """Run the ensemble, write the results folder, print the headline table."""
+    from sim.inputs.scenario import load_scenario
+    from sim.results import folders as res
+    scenario = load_scenario(args.file)
+    runs = args.runs or scenario.spec.montecarlo.runs
+    days = args.days or scenario.spec.horizon_days
+    origin, parameters, overrides, forced = _run_inputs(args, scenario, runs, days)
     seed = args.seed if args.seed is not None or origin is None else origin.seed
     sets = parameters.n_sets if parameters is not None and parameters.n_sets > 1 else 1
     total = args.max_runs if args.until_ci else runs * sets
@@ -392,7 +401,7 @@ def cmd_run(args) -> int:
             days=days, backend=backend, chunk_size=args.chunk_size,
             keep=args.keep_trajectories, progress=progress, until_ci=args.until_ci,
             max_runs=args.max_runs if args.until_ci else None, parameters=parameters,
-            origin=origin, forced=forced or None, save_day=args.save_day, given=given)
+            origin=origin, forced=forced, save_day=args.save_day, given=given)
     summary = res.summary(ensemble)
     print(f"{printable(scenario.name, None)}: {ensemble.n_runs:,} runs x {ensemble.days} days, "
           f"seed {ensemble.seed}")
