@@ -221,7 +221,8 @@ class Oracle:
             vote = (moves[c][1], yes, int(adopted))
         # ---- 2. every move takes effect together -----------------------------------------
         start = [row[:] for row in s["level"]]
-        start_meeting = s["meeting_day"]
+        convenes = c >= 0 and moves[c][0] != HOLD and self.actions[moves[c][0]].effects.convene
+        start_meeting = day if convenes else s["meeting_day"]  # a session takes up requests
         decay = s["decay"]
         for name in ("hostility", "cooperation"):
             s[name] = [[x * decay for x in row] for row in s[name]]

@@ -604,9 +604,9 @@ def test_casualty_bounds_fit_the_int64_sums():
 
     from sim.inputs import catalogue, events
     from sim.inputs.scenario import MAX_ACTORS, MAX_HORIZON_DAYS, MAX_RUNS
-    from sim.model import decision
-    worst_draw = decision.exponential(np.array([float(catalogue.MAX_MEAN_CASUALTIES)]),
-                                      np.array([np.nextafter(1.0, 0.0)]))[0]
+    # a casualty draw is floor(-mean log(1 - u)) with u < 1 (docs/model.md), largest at the
+    # largest u below 1
+    worst_draw = np.floor(-catalogue.MAX_MEAN_CASUALTIES * np.log1p(-np.nextafter(1.0, 0.0)))
     per_run = (events.MAX_SEED_ACTS * events.MAX_EVENT_CASUALTIES
                + MAX_HORIZON_DAYS * MAX_ACTORS * worst_draw)
     assert per_run * MAX_RUNS < np.iinfo(np.int64).max

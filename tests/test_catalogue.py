@@ -15,6 +15,7 @@ import pytest
 
 from sim.inputs import catalogue
 from sim.inputs.catalogue import SCHEMES
+from sim.model.day import NEVER
 from sim.model.model import HOLD, EscalationModel
 
 CAT = catalogue.load()
@@ -79,13 +80,10 @@ def test_severity_schemes_agree_where_they_should():
 
 
 def fresh(baseline, runs=4, scheme=None):
-    scenario = baseline
-    if scheme:
-        spec = baseline.spec.model_copy(update={"scoring": scheme})
-        scenario = dataclasses.replace(baseline, spec=spec)
-    model = EscalationModel(scenario, runs=runs, seed=1)
-    model.schedule_by_day.clear()
-    return model
+    """A model of the baseline without its schedule (every move here is forced)."""
+    update = {"schedule": ()} | ({"scoring": scheme} if scheme else {})
+    scenario = dataclasses.replace(baseline, spec=baseline.spec.model_copy(update=update))
+    return EscalationModel(scenario, runs=runs, seed=1)
 
 
 def play(model, actor, action, target):
@@ -111,14 +109,19 @@ def satisfy(model, action, i, j):
 
 
 def actor_for(model, action):
-    """A state able to take ``action`` in the baseline, with a fitting target."""
+    """A state able to take ``action`` in the baseline (its capabilities and commitments
+    suffice), with a fitting target."""
+    req = action.requires
     for i, aid in enumerate(model.actor_ids):
         agent = model.agents_by_index[i]
-        if agent.kind != "state":
+        spec = model.spec.actors[aid]
+        if agent.kind != "state" or any(getattr(spec.capabilities, c) < need
+                                        for c, need in req.capability.items()):
             continue
-        cands = np.nonzero(agent.cand_action == CAT.index[action.id])[0]
-        if cands.size:
-            return aid, model.actor_ids[agent.cand_target[cands[0]]]
+        for k in np.nonzero(agent.cand_action == CAT.index[action.id])[0]:
+            target = model.actor_ids[agent.cand_target[k]]
+            if req.commitment is None or spec.commitments.get(target, 0) >= req.commitment:
+                return aid, target
     pytest.skip(f"no baseline actor can take {action.id}")
 
 
@@ -154,7 +157,6 @@ def feasible_for(model, actor, action_id, target):
     k = np.nonzero((agent.cand_action == CAT.index[action_id])
                    & (agent.cand_target == model.actor_index[target]))[0]
     assert k.size == 1
-    model.observe()  # decisions read derived views of the (test-edited) state
     return agent.feasible()[:, k[0]]
 
 
@@ -175,29 +177,32 @@ def test_min_level_precondition(baseline, action):
 
 def test_tankers_can_only_be_released_while_held(baseline):
     model = fresh(baseline)
-    model.assets[:, 0, 1] = [0, 2, 0, 1]
+    usa, ven = model.actor_index["USA"], model.actor_index["VEN"]
+    model.assets[:, usa, ven] = [0, 2, 0, 1]
     assert feasible_for(model, "USA", "release_property", "VEN").tolist() == [
         False, True, False, True]
     play(model, "USA", "release_property", "VEN")
-    assert (model.assets[:, 0, 1] == 0).all()
+    assert (model.assets[:, usa, ven] == 0).all()
 
 
 def test_seizure_adds_held_assets(baseline):
     model = fresh(baseline)
-    held = model.assets[:, 0, 1].copy()
+    usa, ven = model.actor_index["USA"], model.actor_index["VEN"]
+    held = model.assets[:, usa, ven].copy()
     assert (held == 2).all()  # the two tankers of the article
     play(model, "USA", "seize_tanker", "VEN")
-    assert (model.assets[:, 0, 1] == held + CAT["seize_tanker"].effects.seize_assets).all()
+    assert (model.assets[:, usa, ven] == held + CAT["seize_tanker"].effects.seize_assets).all()
 
 
 def test_capability_preconditions_limit_who_may_act(baseline):
-    """Venezuela's small navy cannot blockade or seize; the US can."""
+    """Venezuela's small navy cannot blockade or seize; the US can, once the pair's
+    level allows it."""
     model = fresh(baseline)
-    ven = model.agents_by_index[model.actor_index["VEN"]]
-    usa = model.agents_by_index[model.actor_index["USA"]]
+    usa, ven = model.actor_index["USA"], model.actor_index["VEN"]
+    model.level[:, usa, ven] = model.level[:, ven, usa] = 5
     for action in ("impose_blockade", "seize_tanker", "deploy_naval_force"):
-        assert CAT.index[action] not in ven.cand_action
-        assert CAT.index[action] in usa.cand_action
+        assert not feasible_for(model, "VEN", action, "USA").any()
+        assert feasible_for(model, "USA", action, "VEN").all()
 
 
 def test_actor_kinds_and_target_kinds(baseline):
@@ -232,7 +237,7 @@ def test_casualties_follow_the_declared_mean(baseline):
     (mean mu) or a rounded one (mean ~mu) fails, and so do non-integer draws."""
     runs, action = 40_000, "strike_suspected_traffickers"
     model = fresh(baseline, runs=runs)
-    model.level[:, 0, 1] = 6
+    model.level[:, model.actor_index["USA"], model.actor_index["VEN"]] = 6
     before = model.casualties.copy()
     play(model, "USA", action, "VEN")
     mu = CAT[action].effects.casualties
@@ -275,18 +280,19 @@ def test_military_aid_transfers_capability_and_provokes_the_adversary(baseline):
 
 def test_request_leads_to_a_meeting_after_the_delay(baseline):
     model = fresh(baseline)
-    model.meeting_day[:] = -1
-    model.level[:, 0, 1] = 5
+    council = baseline.spec.actors["UNSC"].council
+    model.meeting_day[:] = NEVER
+    model.level[:, model.actor_index["USA"], model.actor_index["VEN"]] = 5
     play(model, "VEN", "request_council_meeting", "UNSC")
-    delay = model.council.procedure.meeting_delay_days
+    delay = council.meeting_delay_days
     requested = model.day
     assert (model.meeting_day == requested + delay).all()
     while model.day < requested + delay - 1:
         model.step()
         assert (model.session_until < model.day).all(), "met before the delay"
     model.step()  # the meeting day: the Council convenes in every run
-    assert (model.session_until == model.day + model.council.procedure.session_days).all()
-    assert (model.meeting_day == -1).all()
+    assert (model.session_until == model.day + council.session_days).all()
+    assert (model.meeting_day == NEVER).all()
 
 
 @pytest.mark.parametrize("old, new, words", [

@@ -26,7 +26,7 @@ from sim.results.resultset import CELL_CHARS, MAX_JSON_BYTES
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 RUNS, DAYS = 30, 8
-PAIRS = 6  # directed state pairs of the baseline: USA, VEN and RUS
+PAIRS = 6  # directed state pairs of the baseline: RUS, USA and VEN (in the order of ids)
 OPTIONS = ("--runs", RUNS, "--days", DAYS, "--workers", 1, "--quiet")
 
 
@@ -165,8 +165,8 @@ CASES = {
         [f"{{f}}/aggregate.npz: levels: is int64 of shape ({DAYS + 1}, {PAIRS}, 8), "
          f"expected int64 of shape ({DAYS + 1}, {PAIRS - 1}, 8)",
          "{f}/trajectories.csv:1: expected the header run,day,index_goldstein,index_rivera,"
-         "index_mid,index_ladder,level_USA-VEN,level_USA-RUS,level_VEN-USA,level_VEN-RUS,"
-         "level_RUS-USA"]),
+         "index_mid,index_ladder,level_RUS-USA,level_RUS-VEN,level_USA-RUS,level_USA-VEN,"
+         "level_VEN-RUS"]),
     "scenario lone surrogate": (C, lambda p: p.write_text(p.read_text(encoding="utf-8").replace(
         '"title": "', '"title": "\\ud800', 1), encoding="utf-8"),
         ["{f}/scenario.json: a string holds an escaped lone surrogate (\\ud800-\\udfff), "
@@ -182,7 +182,7 @@ CASES = {
                           "got 'two'"]),
     "csv level off the ladder": (T, lambda p: edit_csv_line(
         p, 5, "0,3,1.0,2.0,3.0,4.0,1,9,1,1,1,1"),
-        ["{f}/trajectories.csv:5: level_USA-RUS: must be a rung of the ladder, 0 to 7, "
+        ["{f}/trajectories.csv:5: level_RUS-VEN: must be a rung of the ladder, 0 to 7, "
          "got 9"]),
     "csv run out of range": (T, lambda p: edit_csv_line(
         p, 5, f"{RUNS},3,1.0,2.0,3.0,4.0,1,1,1,1,1,1"),

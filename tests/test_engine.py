@@ -50,7 +50,7 @@ def test_chunks_and_workers_do_not_change_results(baseline, reference):
 
 def test_model_batches_inside_a_chunk_do_not_change_results(baseline, reference, monkeypatch):
     rows, ens = reference
-    monkeypatch.setattr(engine, "model_batch", lambda: 37)
+    monkeypatch.setattr(engine, "MODEL_BATCH", 37)  # and not a multiple of the day's BLOCK
     rows2, ens2 = collect(baseline, runs=900, seed=3, chunk_size=900, keep=12)
     assert rows2 == rows
     for name in ("outcomes", "first", "index", "levels", "moves"):

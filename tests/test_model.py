@@ -6,39 +6,63 @@ import numpy as np
 import pytest
 
 from sim.ensemble.montecarlo import simulate
-from sim.model import decision
+from sim.model.day import _logit_draw
 from sim.model.model import EscalationModel
 from sim.model.rng import RunStreams
 
 
+def choices(utility, feasible, rationality, draws) -> np.ndarray:
+    """The compiled day's logit choice for each uniform number in ``draws``."""
+    u = np.array(utility, dtype=float).reshape(-1, 1)
+    ok = np.array(feasible, dtype=bool).reshape(-1, 1)
+    z = np.empty(len(u))
+    return np.array([_logit_draw(u, ok, 0, len(u), rationality, d, z) for d in draws])
+
+
+GRID = (np.arange(30_000) + 0.5) / 30_000
+"""Evenly spaced uniform numbers: an inverse-CDF draw over them hits each candidate in
+proportion to its probability, to within one grid step."""
+
+
+def logit(utility, feasible, rationality) -> np.ndarray:
+    """P(c) proportional to exp(rationality U(c)) over feasible c, computed here directly."""
+    w = np.where(feasible, np.exp(rationality * (np.array(utility) - max(utility))), 0.0)
+    return w / w.sum()
+
+
 def test_zero_rationality_is_uniform_over_feasible_moves():
-    utility = np.array([[5.0, -3.0, 0.2, 9.0]])
-    feasible = np.array([[True, True, False, True]])
-    p = decision.logit_probabilities(utility, feasible, 0.0)
-    np.testing.assert_allclose(p, [[1 / 3, 1 / 3, 0, 1 / 3]])
+    picks = choices([5.0, -3.0, 0.2, 9.0], [True, True, False, True], 0.0, GRID)
+    freq = np.bincount(picks, minlength=4) / len(GRID)
+    np.testing.assert_allclose(freq, [1 / 3, 1 / 3, 0, 1 / 3], atol=2 / len(GRID))
 
 
 def test_logit_odds_are_exponential_in_utility_differences():
-    utility = np.array([[0.0, 1.0, 2.5]])
-    p = decision.logit_probabilities(utility, np.ones((1, 3), bool), 2.0)
-    assert p[0, 1] / p[0, 0] == pytest.approx(np.exp(2.0))
-    assert p[0, 2] / p[0, 1] == pytest.approx(np.exp(3.0))
+    utility = [0.0, 1.0, 2.5]
+    freq = np.bincount(choices(utility, [True] * 3, 2.0, GRID), minlength=3) / len(GRID)
+    np.testing.assert_allclose(freq, logit(utility, [True] * 3, 2.0), atol=2 / len(GRID))
+    assert freq[1] / freq[0] == pytest.approx(np.exp(2.0), rel=0.01)
 
 
 def test_high_rationality_is_best_response():
-    utility = np.array([[0.0, 1.0, 0.9]])
-    p = decision.logit_probabilities(utility, np.ones((1, 3), bool), 200.0)
-    assert p[0, 1] > 0.999999
+    picks = choices([0.0, 1.0, 0.9], [True] * 3, 200.0, GRID)
+    assert (picks == 1).all()
+
+
+def test_infeasible_moves_are_never_drawn_even_at_the_edge():
+    """A draw at the top of [0, 1) still lands on a feasible move, never on an
+    infeasible one after it."""
+    picks = choices([0.0, 1.0, 3.0], [True, True, False], 1.0, [0.0, 0.5, 1 - 2**-53])
+    assert set(picks) <= {0, 1}
 
 
 def test_draw_frequencies_match_probabilities():
-    """Inverse-CDF draws with counter-based uniforms: each frequency within 4 standard
+    """Logit draws with counter-based uniforms: each frequency within 4 standard
     errors of its probability (n = 200,000)."""
     n = 200_000
-    probs = np.array([0.1, 0.0, 0.55, 0.35])
+    utility, feasible = [0.0, 5.0, 1.7, 1.2], [True, False, True, True]
+    probs = logit(utility, feasible, 1.0)
     u = RunStreams(3, np.arange(n)).uniform(1, 0)
-    picks = decision.draw(np.tile(probs, (n, 1)), u)
-    freq = np.bincount(picks, minlength=4) / n
+    freq = np.bincount(choices(utility, feasible, 1.0, u), minlength=4) / n
     se = np.sqrt(probs * (1 - probs) / n)
     assert (np.abs(freq - probs) <= 4 * se + 1e-12).all()
     assert freq[1] == 0

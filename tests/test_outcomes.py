@@ -1,24 +1,22 @@
 """Outcome classes as docs/scenario-format.md#outcomes states them, on constructed days.
 
 Each run is a list of days; a day names the levels of some directed pairs (every other
-pair is at 0) and, optionally, the deaths so far. The tracker sees them exactly as it sees
-a model's state at the end of each day, from day 0 on.
+pair is at 0) and, optionally, the deaths so far. The compiled day's tracking sees them
+exactly as it sees a model's state at the end of each day, from day 0 on.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from sim.inputs.scenario import Deescalated, GreatPowerThreshold, Outcomes
-from sim.model.model import EscalationModel
-from sim.model.outcomes import OUTCOMES, THRESHOLDS, Tracker
+from sim.model import day as D
+from sim.model.model import empty_world
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, classify
 
 ACTORS = ("USA", "RUS", "VEN", "UNSC")
 IS_STATE = np.array([True, True, True, False])
-STATE_PAIRS = IS_STATE[:, None] & IS_STATE[None, :] & ~np.eye(len(ACTORS), dtype=bool)
 # the documented defaults (clash at 6, war at 7 or 1,000 deaths, great powers at 4), with a
 # short calm spell: every state pair at or below 1 for 3 days in a row
 RULES = Outcomes(deescalated=Deescalated(max_level=1, sustain_days=3),
@@ -26,28 +24,51 @@ RULES = Outcomes(deescalated=Deescalated(max_level=1, sustain_days=3),
 CALM = {}
 
 
+def structure():
+    """The day's parameters and structure as far as outcomes read them."""
+    n, rules = len(ACTORS), RULES
+    outcome = np.array([[rules.deescalated.max_level, rules.deescalated.sustain_days,
+                         rules.militarized_clash.min_level, rules.war.min_level,
+                         rules.war.casualties, rules.great_power_confrontation.min_level]],
+                       dtype=float)
+    params = D.Params(np.zeros((1, n, len(D.ACTOR_COLUMNS))), np.zeros((1, n, n)),
+                      np.zeros((1, n, n)), np.zeros((1, len(D.COUNCIL_COLUMNS))),
+                      np.zeros((1, 0, n)), np.zeros((1, 0)), np.zeros((1, 3)), outcome)
+    none = np.zeros(0)
+    tables = D.Tables(IS_STATE, np.zeros(n, np.uint64), np.zeros(n + 1, np.int64),
+                      np.zeros((0, len(D.CAND_COLUMNS))), np.zeros((0, len(D.ACT_COLUMNS))),
+                      np.zeros((0, 1)), none, np.zeros(0, np.int64), np.zeros(0, np.bool_),
+                      np.zeros(0, np.uint64), np.int64(-1),
+                      np.array([ACTORS.index(a) for a in rules.great_power_confrontation.actors]))
+    return params, tables
+
+
 def track(*runs):
-    """A tracker fed the given runs (all of the same length) day by day."""
+    """The world of the given runs (all of the same length) after tracking them day by day,
+    as the compiled day tracks a model's state at the end of each day, from day 0 on."""
     n_runs, n = len(runs), len(ACTORS)
-    tracker = Tracker(RULES, list(ACTORS), IS_STATE, n_runs)
+    world = empty_world(n_runs, n, 1)
+    params, tables = structure()
     for day in range(len(runs[0])):
-        level = np.zeros((n_runs, n, n), dtype=np.int8)
-        deaths = np.zeros(n_runs)
+        world.level[:] = 0
         for r, run in enumerate(runs):
             for key, value in run[day].items():
                 if key == "deaths":
-                    deaths[r] = value
+                    world.casualties[r] = value
                 else:
-                    level[r, ACTORS.index(key[0]), ACTORS.index(key[1])] = value
-        model = SimpleNamespace(day=day, level=level, casualties=deaths,
-                                indices=np.zeros((n_runs, 1)), state_pairs=STATE_PAIRS)
-        model.max_state_level = lambda m=model: EscalationModel.max_state_level(m)
-        tracker.update(model)
-    return tracker
+                    world.level[r, ACTORS.index(key[0]), ACTORS.index(key[1])] = value
+        for r in range(n_runs):
+            D._track(world, params, tables, r, 0, day)
+    return world
+
+
+def outcome_of(world) -> np.ndarray:
+    sustain = np.full(len(world.calm), RULES.deescalated.sustain_days)
+    return classify(world.first, world.calm, sustain)
 
 
 def classes(*runs):
-    return [OUTCOMES[k] for k in track(*runs).classify()]
+    return [OUTCOMES[k] for k in outcome_of(track(*runs))]
 
 
 def test_the_most_severe_threshold_crossed_wins_whatever_the_order():
@@ -115,6 +136,6 @@ def test_de_escalated_needs_a_calm_spell_of_sustain_days_at_the_end(days, expect
     """De-escalated only after every state pair has been at or below max_level for
     sustain_days days in a row, at the horizon; the spell's first completion is the
     de-escalation threshold's first day."""
-    tracker = track(days)
-    assert OUTCOMES[tracker.classify()[0]] == expected
-    assert tracker.first[0, THRESHOLDS.index("deescalated")] == first_calm
+    world = track(days)
+    assert OUTCOMES[outcome_of(world)[0]] == expected
+    assert world.first[0, THRESHOLDS.index("deescalated")] == first_calm

@@ -59,7 +59,7 @@ def read_runs(folder: Path) -> list[dict]:
 def check_folder(folder: Path, scenario, runs: int, days: int, keep: int):
     """Assert the invariants of a results folder against the scenario that made it."""
     spec = scenario.spec
-    states = [a for a, actor in spec.actors.items() if actor.kind == "state"]
+    states = [a for a in scenario.actor_ids if spec.actors[a].kind == "state"]  # ids' order
     pairs = [(a, b) for a in states for b in states if a != b]
     cfg = spec.outcomes
     rows = read_runs(folder)
@@ -159,7 +159,7 @@ def assert_story_matches(text: str, row: dict, scenario):
     for t in THRESHOLDS:
         day = row[f"first_{t}"] or "never (censored at the horizon)"
         assert f"  first day {t}: {day}\n" in closing, (t, closing)
-    states = [a for a, actor in scenario.spec.actors.items() if actor.kind == "state"]
+    states = [a for a in scenario.actor_ids if scenario.spec.actors[a].kind == "state"]
     peaks = ", ".join(f"{a}->{b} {row[f'peak_{a}_{b}']}" for a in states for b in states
                       if a != b)
     assert f"  peak levels: {peaks}\n" in closing, closing

@@ -153,18 +153,16 @@ def test_story_council_tally_matches_the_recorded_votes():
     model = EscalationModel(scenario, runs=list(range(runs)), seed=SEED, days=days, record=True)
     model.run()
     needed = scenario.spec.actors["UNSC"].council.votes_to_pass
-    seats = [seat.name for seat in model.council.members]
+    seats = model.council.members
     ids = model.actor_ids
     expected: dict[int, list] = {}  # run -> [(day, target, yes, verdict)]
     for day, rec in enumerate(model.history, start=1):
-        for vote in rec.votes:
-            for n, run in enumerate(vote.rows):
-                yes = int(vote.yes[n])
-                vetoes = [seats[k] for k in range(len(seats)) if vote.vetoed[n, k]]
-                verdict = ("adopted" if yes >= needed and not vetoes else
-                           f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
-                expected.setdefault(int(run), []).append(
-                    (day, ids[int(vote.target[n])], yes, verdict))
+        for run in np.nonzero(rec.vote[:, 0] >= 0)[0]:
+            target, yes, _ = (int(x) for x in rec.vote[run])
+            vetoes = [seats[k] for k in range(len(seats)) if rec.vetoed[run, k]]
+            verdict = ("adopted" if yes >= needed and not vetoes else
+                       f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
+            expected.setdefault(int(run), []).append((day, ids[target], yes, verdict))
     verdicts = {v[3].split(" by")[0] for votes in expected.values() for v in votes}
     assert {"adopted", "vetoed"} <= verdicts or {"not adopted", "vetoed"} <= verdicts, verdicts
     checked = 0

@@ -88,12 +88,8 @@ class Aggregate:
         ``pair_levels`` each pair's level (runs, pairs) and ``moves`` each
         actor's move as a :data:`MOVES` code (runs, actors).
         """
-        from sim.model import kernels  # here, not at the top: reading results needs no numba
         bins = self.index.shape[2]
         for s, edges in enumerate(self.edges):
-            if kernels.enabled():  # the same binary search, compiled
-                kernels.bin_counts(indices[:, s], edges, self.index[s, day])
-                continue
             k = np.clip(np.searchsorted(edges, indices[:, s], side="right") - 1, 0, bins - 1)
             self.index[s, day] += np.bincount(k, minlength=bins)
         for p in range(pair_levels.shape[1]):

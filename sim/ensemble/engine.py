@@ -1,16 +1,19 @@
 """The ensemble engine's unit of work: one chunk of consecutive runs.
 
-:func:`run_chunk` is a pure function of (scenario, seed, first and last run,
-days, how many runs keep trajectories). It returns the chunk's rows of
-``runs.csv`` already formatted, its mergeable :class:`~sim.ensemble.aggregate.Aggregate`,
-and the index trajectories of kept runs. Because each run's randomness depends
-only on (seed, run index), the concatenated rows and the merged counts are
-identical however the runs are cut into chunks and wherever chunks run.
+:func:`run_chunk` is a pure function of a :class:`Job` (scenario, seed,
+days, and optionally parameter sets, a saved run to continue, forced moves)
+and a range of run positions. It returns the chunk's rows of ``runs.csv``
+already formatted, its mergeable :class:`~sim.ensemble.aggregate.Aggregate`,
+the trajectories of kept runs and, if asked, the runs' saved state on one
+day. Because each run's randomness depends only on (seed, run), the
+concatenated rows and the merged counts are identical however the runs are
+cut into chunks and wherever chunks run.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass, field
 
@@ -19,9 +22,63 @@ import numpy as np
 from sim.ensemble.aggregate import Aggregate, Trajectory, index_edges
 from sim.inputs.catalogue import SCHEMES
 from sim.inputs.scenario import Scenario
-from sim.model import kernels
-from sim.model.model import HOLD, EscalationModel
+from sim.model.model import EscalationModel
 from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
+from sim.model.params import ParameterSets
+from sim.model.state import SavedState
+
+BRANCH_STRIDE = 1 << 32
+"""Continuation c > 0 of saved run K draws as run K + c x BRANCH_STRIDE: run numbers and
+continuation counts are below 2**32, so continuation 0 is run K itself and every other
+continuation a run no plain ensemble has."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every chunk of one ensemble shares.
+
+    Run position g of the ensemble is, by default, run g. With ``runs_per_set``
+    (R) it is run g mod R of parameter set g // R; with ``origin`` (one saved
+    run K) it is continuation g of run K.
+    """
+
+    scenario: Scenario
+    seed: int
+    days: int
+    keep: int = 0
+    parameters: ParameterSets | None = None
+    runs_per_set: int = 0
+    origin: SavedState | None = None
+    forced: dict | None = None
+    save_day: int | None = None
+    first_set: int = 0  # parameters holds the sets from this one on
+
+    def for_runs(self, start: int, stop: int) -> Job:
+        """This job with only the parameter sets of positions ``start .. stop - 1``.
+
+        What a worker is sent: not every set of a large table.
+        """
+        if not self.runs_per_set:
+            return self
+        first, last = start // self.runs_per_set, (stop - 1) // self.runs_per_set
+        return dataclasses.replace(self, parameters=self.parameters.subset(first, last + 1),
+                                   first_set=first)
+
+    def model(self, positions: np.ndarray) -> EscalationModel:
+        """A model of the runs at ``positions``."""
+        options = {"parameters": self.parameters, "forced": self.forced,
+                   "past": self.save_day is not None}
+        if self.runs_per_set:
+            options.update(runs=positions % self.runs_per_set,
+                           sets=positions // self.runs_per_set - self.first_set)
+        elif self.origin is not None:
+            k = np.uint64(self.origin.streams[0])  # continuation 0 is the saved run itself
+            count = positions.astype(np.uint64)
+            options.update(runs=positions, streams=k + count * np.uint64(BRANCH_STRIDE),
+                           state=self.origin.select(np.zeros(len(positions), dtype=np.int64)))
+        else:
+            options.update(runs=positions)
+        return EscalationModel(self.scenario, seed=self.seed, days=self.days, **options)
 
 
 @dataclass
@@ -33,11 +90,16 @@ class Chunk:
     rows: str
     aggregate: Aggregate
     trajectories: dict[int, Trajectory] = field(default_factory=dict)
+    saved: list[SavedState] = field(default_factory=list)
+    set_outcomes: tuple[int, np.ndarray] | None = None  # first set, runs per outcome by set
 
 
-def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]]) -> str:
-    """The header line of runs.csv, written by the csv module (quoted wherever a name needs it)."""
-    cols = (["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
+def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]], sets: bool = False) -> str:
+    """The header line of runs.csv, written by the csv module (quoted wherever a name needs it).
+
+    With ``sets``, a first column names each row's parameter set.
+    """
+    cols = (["set"] * sets + ["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
             + [f"peak_{actor_ids[i]}_{actor_ids[j]}" for i, j in pairs]
             + ["casualties", "peak_index", "final_index"]
             + [f"peak_index_{s}" for s in SCHEMES] + ["path"])
@@ -55,24 +117,25 @@ def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
     header, and the scenario schema restricts them to letters and digits.
     """
     n_first, n_schemes = summary["first"].shape[1], summary["peak_by_scheme"].shape[1]
-    line = ",".join(["%d", "%s"] + ["%s"] * n_first + ["%d"] * len(pairs)
+    sets = "set" in summary
+    line = ",".join(["%d"] * sets + ["%d", "%s"] + ["%s"] * n_first + ["%d"] * len(pairs)
                     + ["%d", "%.4f", "%.4f"] + ["%.4f"] * n_schemes + ["%s"]) + "\n"
     pi, pj = [i for i, _ in pairs], [j for _, j in pairs]
     firsts = [["" if d < 0 else str(d) for d in row] for row in summary["first"].tolist()]
-    columns = zip(summary["run"].tolist(), summary["outcome"].tolist(), firsts,
+    columns = zip(summary["set"].tolist() if sets else [()] * len(firsts),
+                  summary["run"].tolist(), summary["outcome"].tolist(), firsts,
                   summary["peak"][:, pi, pj].tolist(), summary["casualties"].tolist(),
                   summary["peak_index"].tolist(), summary["final_index"].tolist(),
                   summary["peak_by_scheme"].tolist(), summary["path"], strict=True)
-    return "".join(line % (run, OUTCOMES[outcome], *first, *peaks, casualties, peak, final,
-                           *by_scheme, path)
-                   for run, outcome, first, peaks, casualties, peak, final, by_scheme, path
+    return "".join(line % (*([group] if sets else ()), run, OUTCOMES[outcome], *first, *peaks,
+                           casualties, peak, final, *by_scheme, path)
+                   for group, run, outcome, first, peaks, casualties, peak, final, by_scheme, path
                    in columns)
 
 
 def new_aggregate(model: EscalationModel) -> Aggregate:
     """An empty aggregate whose bins depend on the scenario only."""
-    seats = len(model.council.members) if model.council is not None else 0
-    edges = [index_edges(model.score_table[:, s], model.n_actors, seats,
+    edges = [index_edges(model.tables.score[:, s], model.n_actors, len(model.seats),
                          model.spec.memory.decay,
                          float(model.indices[0, s]) if model.n_runs else 0.0)
              for s in range(len(SCHEMES))]
@@ -82,56 +145,65 @@ def new_aggregate(model: EscalationModel) -> Aggregate:
 
 def move_codes(model: EscalationModel) -> np.ndarray:
     """Today's move of every actor in every run as a :data:`~sim.ensemble.aggregate.MOVES` code."""
-    category = model.catalogue.category + 1  # code 0 is MOVES[0], no move
-    codes = np.zeros((model.n_runs, model.n_actors), dtype=np.int64)
-    for i, (action, _) in model.choices.items():
-        codes[:, i] = np.where(action == HOLD, 0, category[action])
-    return codes
+    category = np.concatenate([[0], model.catalogue.category + 1])  # code 0: no move
+    return category[model.records.action + 1]
 
 
-def model_batch() -> int:
-    """Runs simulated together by one model inside a chunk.
-
-    Any size gives the same results. With the numpy decision step about 2,000
-    keeps its (runs x candidates) arrays in the processor's caches (measured:
-    940 runs/s per process at 2,000, 660 at 10,000); the compiled step has no
-    such arrays, and a larger batch spreads numpy's per-call costs over more
-    runs (3,500 runs/s at 5,000, 3,350 at 2,000, 3,200 at 10,000).
-    """
-    return 5_000 if kernels.enabled() else 2_000
+MODEL_BATCH = 5_000
+"""Runs simulated together by one model inside a chunk. Any size gives the same
+results; this one spreads the per-day Python work over many runs while the
+batch's state stays small (about 2 MB for four actors)."""
 
 
-def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, days: int,
-              keep: int = 0) -> Chunk:
-    """Simulate runs ``start .. stop - 1``; keep the trajectories of runs below ``keep``."""
-    rows, aggregate, trajectories = [], None, {}
-    batch = model_batch()
-    for first in range(start, stop, batch):
-        ids = np.arange(first, min(first + batch, stop))
-        batch_rows, agg, kept = _run_batch(scenario, seed, ids, days, keep)
+def run_chunk(job: Job, start: int, stop: int) -> Chunk:
+    """Simulate run positions ``start .. stop - 1`` of ``job``."""
+    rows, aggregate, trajectories, saved, by_set = [], None, {}, [], None
+    if job.runs_per_set:
+        first_set = start // job.runs_per_set
+        by_set = (first_set, np.zeros(((stop - 1) // job.runs_per_set - first_set + 1,
+                                       len(OUTCOMES)), dtype=np.int64))
+    for first in range(start, stop, MODEL_BATCH):
+        positions = np.arange(first, min(first + MODEL_BATCH, stop))
+        batch_rows, agg, kept, part, summary = _run_batch(job, positions)
         rows.append(batch_rows)
         aggregate = agg if aggregate is None else aggregate.merge(agg)
         trajectories.update(kept)
-    return Chunk(start, stop, "".join(rows), aggregate, trajectories)
+        saved += part
+        if by_set is not None:
+            np.add.at(by_set[1], (summary["set"] - by_set[0], summary["outcome"]), 1)
+    return Chunk(start, stop, "".join(rows), aggregate, trajectories, saved, by_set)
 
 
-def _run_batch(scenario: Scenario, seed: int, ids: np.ndarray, days: int, keep: int):
-    """One model over runs ``ids``: its rows, aggregate and kept trajectories."""
-    model = EscalationModel(scenario, runs=ids, seed=seed, days=days)
-    pairs = state_pairs(scenario)
+def _run_batch(job: Job, positions: np.ndarray):
+    """One model over run ``positions``: rows, aggregate, kept trajectories, saved state."""
+    model = job.model(positions)
+    pairs = state_pairs(job.scenario)
     pi, pj = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
     agg = new_aggregate(model)
-    kept = np.nonzero(ids < keep)[0]
-    index, levels = [model.indices[kept].copy()], [model.level[kept][:, pi, pj]]
-    agg.observe_day(0, model.indices, model.level[:, pi, pj])
+    kept = np.nonzero(positions < job.keep)[0]
+    index, levels = [], []
+    for day in range(model.day + 1):  # before a saved state's day: its runs' common past
+        known = model.on_day(day)
+        if known is not None:
+            agg.observe_day(day, known[0], known[1][:, pi, pj])
+        index.append(np.full((len(kept), len(SCHEMES)), np.nan) if known is None
+                     else known[0][kept].copy())
+        levels.append(np.zeros((len(kept),) + model.level.shape[1:], np.int8) if known is None
+                      else known[1][kept].copy())
+    saved = [SavedState.of(model)] if job.save_day == model.day else []
     while model.day < model.horizon:
         model.step()
         agg.observe_day(model.day, model.indices, model.level[:, pi, pj], move_codes(model))
         index.append(model.indices[kept].copy())
-        levels.append(model.level[kept][:, pi, pj])
-    summary = model.tracker.summary(model)
+        levels.append(model.level[kept])
+        if job.save_day == model.day:
+            saved.append(SavedState.of(model))
+    summary = model.summary()
+    if job.runs_per_set:
+        summary["set"] = model.set_of + job.first_set
     agg.observe_runs(summary["outcome"], summary["first"], summary["casualties"],
                      summary["path"])
-    index, levels = np.stack(index, axis=1), np.stack(levels, axis=1)
-    trajectories = {int(ids[k]): Trajectory(index[n], levels[n]) for n, k in enumerate(kept)}
-    return csv_rows(summary, pairs), agg, trajectories
+    index, levels = np.stack(index, axis=1), np.stack(levels, axis=1)[:, :, pi, pj]
+    trajectories = {int(positions[k]): Trajectory(index[n], levels[n])
+                    for n, k in enumerate(kept)}
+    return csv_rows(summary, pairs), agg, trajectories, saved, summary

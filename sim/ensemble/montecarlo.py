@@ -29,6 +29,8 @@ from sim.inputs.scenario import Scenario
 from sim.limits import DEFAULT_KEEP, MAX_PANELS
 from sim.model.model import EscalationModel
 from sim.model.outcomes import OUTCOMES, state_pairs
+from sim.model.params import ParameterSets
+from sim.model.state import SavedState
 from sim.stats import wilson_interval
 
 DEFAULT_BATCH = 20_000
@@ -103,7 +105,7 @@ def estimate(runs: int, days: int, n_actors: int, n_pairs: int | None = None,
     aggregate = steps * (DAY_HISTOGRAM_BYTES + 64 * (n_pairs + n_actors))
     row = ROW_BYTES + 2 * n_pairs + int(PATH_CHARS_PER_DAY * days)
     chunk = max(1, min(runs, chunk))
-    model = min(chunk, engine.model_batch()) * (60 * n_actors * n_actors + 8 * 600)
+    model = min(chunk, engine.MODEL_BATCH) * (60 * n_actors * n_actors + 8 * 600)
     kept = min(keep, runs) * steps * (40 + 16 * n_pairs)
     in_flight = min(2 * workers if workers > 1 else 1, -(-runs // chunk))
     here = DRAWING_BYTES + (1 + in_flight) * (aggregate + chunk * row) + kept
@@ -142,25 +144,55 @@ def check_resources(runs: int, days: int, n_actors: int, out: Path | None = None
 
 def simulate(scenario: Scenario, runs: int | None = None, seed: int | None = None,
              days: int | None = None, batch_size: int = DEFAULT_BATCH,
-             first_run: int = 0) -> Results:
-    """Simulate ``runs`` runs (indices ``first_run ..``) of ``scenario``."""
+             first_run: int = 0, *, parameters: ParameterSets | None = None,
+             forced: dict | None = None) -> Results:
+    """Simulate ``runs`` runs (numbers ``first_run ..``) of ``scenario``, keeping everything.
+
+    ``parameters`` with one set replaces the scenario's values in every run;
+    ``forced`` imposes moves ({(day, actor id): (action id, target id)}).
+    """
     runs = scenario.spec.montecarlo.runs if runs is None else int(runs)
     seed = scenario.spec.montecarlo.seed if seed is None else int(seed)
     days = scenario.spec.horizon_days if days is None else int(days)
+    return _collect(scenario, seed, days, [
+        EscalationModel(scenario, runs=np.arange(start, min(start + batch_size, first_run + runs)),
+                        seed=seed, days=days, parameters=parameters, forced=forced, past=False)
+        for start in range(first_run, first_run + runs, batch_size)])
+
+
+def branch(scenario: Scenario, state: SavedState, run: int, runs: int, seed: int | None = None,
+           days: int | None = None, forced: dict | None = None) -> Results:
+    """``runs`` continuations of saved run ``run`` from its day, in memory.
+
+    Continuation 0 is run ``run`` itself (with the state's seed, it equals
+    the run never stopped); continuation c draws new numbers. ``scenario``
+    may differ from the one that saved the state (a what-if from that day
+    on) as long as its actors are the same; ``forced`` imposes moves.
+    """
+    seed = state.seed if seed is None else int(seed)
+    days = scenario.spec.horizon_days if days is None else int(days)
+    one = state.select([state.position(run)])
+    job = engine.Job(scenario, seed, days, origin=one, forced=forced)
+    return _collect(scenario, seed, days, [
+        job.model(np.arange(start, min(start + DEFAULT_BATCH, runs)))
+        for start in range(0, runs, DEFAULT_BATCH)])
+
+
+def _collect(scenario: Scenario, seed: int, days: int, models) -> Results:
+    """Run each model (one at a time) to the horizon and join their runs' results."""
     parts, index_parts = [], []
-    model = None
-    for start in range(first_run, first_run + runs, batch_size):
-        ids = np.arange(start, min(start + batch_size, first_run + runs))
-        model = EscalationModel(scenario, runs=ids, seed=seed, days=days)
-        path = [model.index.copy()]
+    for model in models:
+        days = [model.on_day(d) for d in range(model.day + 1)]
+        path = [np.full(model.n_runs, np.nan) if known is None else known[0][:, model.scheme].copy()
+                for known in days]
         while model.day < model.horizon:
             model.step()
             path.append(model.index.copy())
-        parts.append(model.tracker.summary(model))
+        parts.append(model.summary())
         index_parts.append(np.stack(path, axis=1))
+        actor_ids = model.actor_ids
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "path"}
-    pairs = state_pairs(scenario)
-    return Results(scenario, seed, days, model.actor_ids, pairs, joined["run"],
+    return Results(scenario, seed, days, actor_ids, state_pairs(scenario), joined["run"],
                    joined["outcome"], joined["first"], joined["peak"], joined["casualties"],
                    joined["peak_index"], joined["final_index"], joined["peak_by_scheme"],
                    [p for part in parts for p in part["path"]], np.concatenate(index_parts))
@@ -177,6 +209,8 @@ class Ensemble:
     pairs: list[tuple[int, int]]
     aggregate: Aggregate
     trajectories: dict[int, engine.Trajectory]
+    job: engine.Job | None = None
+    set_outcomes: np.ndarray | None = None  # (sets, outcomes): runs per outcome in each set
 
     @property
     def n_runs(self) -> int:
@@ -206,25 +240,42 @@ def plan(first: int, runs: int, chunk: int) -> list[tuple[int, int]]:
 def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None = None,
                  days: int | None = None, *, backend=None, chunk_size: int | None = None,
                  keep: int = DEFAULT_KEEP, on_rows=None, progress=None,
-                 until_ci: float | None = None, max_runs: int | None = None) -> Ensemble:
+                 until_ci: float | None = None, max_runs: int | None = None,
+                 parameters: ParameterSets | None = None, origin: SavedState | None = None,
+                 forced: dict | None = None, save_day: int | None = None,
+                 on_state=None) -> Ensemble:
     """Simulate an ensemble chunk by chunk, handing rows to ``on_rows`` in run order.
 
     With ``until_ci``, batches of ``runs`` runs are added until every outcome's
     95% Wilson half-width is below ``until_ci`` or ``max_runs`` is reached; the
-    runs are the same consecutive indices as a plain run of that size.
+    runs are the same consecutive numbers as a plain run of that size.
+
+    ``parameters``: with one set, it replaces the scenario's values in every
+    run; with several, ``runs`` runs of each set (runs.csv gains a ``set``
+    column), run r of every set drawing the same numbers as run r of a plain
+    run. ``origin``: continue one saved run (``runs`` continuations).
+    ``forced``: moves imposed in every run. ``save_day``: hand the state of
+    every run at the end of that day to ``on_state``, part by part in run order.
     """
     runs = scenario.spec.montecarlo.runs if runs is None else int(runs)
     seed = scenario.spec.montecarlo.seed if seed is None else int(seed)
     days = scenario.spec.horizon_days if days is None else int(days)
     backend = backend or InlineBackend()
-    probe = EscalationModel(scenario, runs=[0], seed=seed, days=days)
+    per_set = runs if parameters is not None and parameters.n_sets > 1 else 0
+    if per_set and (until_ci is not None or origin is not None):
+        raise ValueError("parameter sets run a fixed number of runs from day 0")
+    job = engine.Job(scenario, seed, days, keep, parameters, per_set, origin, forced, save_day)
+    total = runs * parameters.n_sets if per_set else runs
+    probe = job.model(np.zeros(1, dtype=np.int64))
     ensemble = Ensemble(scenario, seed, days, probe.actor_ids, state_pairs(scenario),
-                        engine.new_aggregate(probe), {})
+                        engine.new_aggregate(probe), {}, job,
+                        np.zeros((parameters.n_sets, len(OUTCOMES)), dtype=np.int64)
+                        if per_set else None)
     done = 0
     while True:
-        batch = runs if max_runs is None else min(runs, max_runs - done)
+        batch = total if max_runs is None else min(total, max_runs - done)
         size = chunk_size or auto_chunk(batch, backend.workers)
-        tasks = [(scenario, seed, a, b, days, keep) for a, b in plan(done, batch, size)]
+        tasks = [(job.for_runs(a, b), a, b) for a, b in plan(done, batch, size)]
         waiting: dict[int, engine.Chunk] = {}
         next_start = done
         for chunk in backend.map(engine.run_chunk, tasks):
@@ -233,8 +284,14 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
                 ready = waiting.pop(next_start)
                 ensemble.aggregate.merge(ready.aggregate)
                 ensemble.trajectories.update(ready.trajectories)
+                if ready.set_outcomes is not None:
+                    first, counts = ready.set_outcomes
+                    ensemble.set_outcomes[first:first + len(counts)] += counts
                 if on_rows is not None:
                     on_rows(ready.rows)
+                if on_state is not None:
+                    for part in ready.saved:
+                        on_state(part)
                 next_start = ready.stop
             if progress is not None:
                 progress.update(chunk.stop - chunk.start)

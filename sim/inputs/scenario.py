@@ -182,8 +182,12 @@ class Scenario:
 
     @property
     def actor_ids(self) -> list[str]:
-        """Actor ids in file order (the model's actor axis)."""
-        return list(self.spec.actors)
+        """Actor ids in the order of the ids (the model's actor axis), whatever the file's order.
+
+        A fixed order makes every sum over actors, and so every result, the same
+        for a scenario whose actors are listed in another order.
+        """
+        return sorted(self.spec.actors)
 
 
 # ---------------------------------------------------------------- loading ---

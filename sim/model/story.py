@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from sim.errors import InputError, Problem
 from sim.inputs.scenario import Scenario
 from sim.limits import MAX_HORIZON_DAYS
@@ -55,8 +57,9 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
                                f"[{aid}->{ids[t]} level {rec.level[0, i, t]}]")
             else:
                 entries.append(f"{aid} -> {ids[t]}: {action.name}")
-        for _, target, yes, vetoes, passed in (entry for vote in rec.votes
-                                               for entry in vote.entries(model.council.members)):
+        target, yes, passed = (int(x) for x in rec.vote[0])
+        if target >= 0:
+            vetoes = [model.seats[k] for k in np.nonzero(rec.vetoed[0])[0]]
             verdict = "adopted" if passed else (
                 f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
             entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "

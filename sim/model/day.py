@@ -1,0 +1,687 @@
+"""The crisis day, defined once and compiled: decisions, simultaneous moves, the Council, outcomes.
+
+Everything the model does in a day is in this module, as numba functions over
+one run at a time; :class:`sim.model.model.EscalationModel` calls
+:func:`advance` once per day for a whole batch of runs. The three inputs are
+
+- the **world state** (:class:`World`): arrays with a leading *runs* axis;
+- the **parameters** (:class:`Params`): arrays with a leading *parameter set*
+  axis, and each run's set in ``set_of``, so parameters may differ run by run;
+- the **structure** (:class:`Tables`): what never varies within an ensemble,
+  the actors' candidate moves and the catalogue's declared effects.
+
+A day has two phases. First every actor chooses, on yesterday's state, by
+the logit rule or as told from outside (``given``: scheduled, forced or
+human moves); the Council's members vote on a draft the same way. Then all
+moves take effect together, combined so that no actor's move is applied
+"before" another's (docs/model.md, "Simultaneous moves"):
+
+1. memories and the index decay; the Council's good offices then scale the
+   remembered hostility between states;
+2. every act adds to memories, the index, casualties, holdings, threats,
+   capabilities and the Council's agenda; sums run over actors in the order
+   of their ids, so the bits never depend on the scenario file's order;
+3. levels: de-escalating acts (a ceasefire cap, lowering by a rung) apply to
+   the levels the day started with, then every hostile act raises its pair
+   to its rung, so force used the same day prevails over a ceasefire;
+   a level relaxes one rung after ``relax_days`` without an act at it;
+4. outcome thresholds are checked.
+
+Random numbers are a pure function of (seed, run, day, actor id, purpose)
+(:mod:`sim.model.rng`), so run K is run K in any batch, chunk or order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import namedtuple
+
+import numpy as np
+
+# Intel's SVML would vectorize exp with results that may differ from the C
+# library's in the last bit; runs must not depend on the machine's vector unit.
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+from numba import njit  # noqa: E402
+
+from sim.model.rng import uniform  # noqa: E402
+
+HOLD = -1
+"""Action index of "hold" (no new act)."""
+NO_TARGET = -1
+UNSET = -2
+"""In a table of given moves: no move given, the actor's logit rule chooses."""
+MAX_LEVEL = 7
+
+NEVER = -1_000_000
+"""A day that is no day: no meeting requested, no session, no call for restraint."""
+
+# ---- purposes of an actor's random numbers (the low byte of its stream key) ----------
+DRAW_CHOICE, DRAW_CASUALTIES, DRAW_VOTE = np.uint64(0), np.uint64(1), np.uint64(2)
+
+# ---- columns of Params.actor ----------------------------------------------------------
+ACTOR_COLUMNS = ("resolve", "reciprocity", "risk_aversion", "rationality", "audience_cost",
+                 "inertia", "military", "naval", "economic")
+RESOLVE, RECIPROCITY, RISK, RATIONALITY, AUDIENCE, INERTIA, MILITARY, NAVAL, ECONOMIC = range(9)
+# ---- columns of Params.council ----------------------------------------------------------
+COUNCIL_COLUMNS = ("meeting_delay_days", "session_days", "votes_to_pass", "activism",
+                   "resolution_cost", "restraint_days", "veto_cost")
+DELAY, SESSION, VOTES, ACTIVISM, RESOLUTION_COST, RESTRAINT_DAYS, VETO_COST = range(7)
+# ---- columns of Params.memory and Params.outcome ----------------------------------------
+MEMORY_COLUMNS = ("decay", "relax_days", "threat_days")
+DECAY, RELAX, THREAT_DAYS = range(3)
+OUTCOME_COLUMNS = ("deescalated.max_level", "deescalated.sustain_days",
+                   "militarized_clash.min_level", "war.min_level", "war.casualties",
+                   "great_power_confrontation.min_level")
+CALM_MAX, CALM_DAYS, CLASH_LEVEL, WAR_LEVEL, WAR_CASUALTIES, GP_LEVEL = range(6)
+
+# ---- columns of Tables.act: what the catalogue declares for each action -----------------
+ACT_COLUMNS = ("level", "hostility", "cooperation", "seize_assets", "release_assets",
+               "casualties", "threat", "lower_level", "ceasefire", "capability_transfer",
+               "third_party_hostility", "request_meeting", "convene", "restraint",
+               "mediation", "fact_finding", "resolution")
+(A_LEVEL, A_HOST, A_COOP, A_SEIZE, A_RELEASE, A_CASUALTIES, A_THREAT, A_LOWER, A_CEASEFIRE,
+ A_TRANSFER, A_THIRD, A_REQUEST, A_CONVENE, A_RESTRAINT, A_MEDIATION, A_FACTS,
+ A_RESOLUTION) = range(17)
+# ---- columns of Tables.cand: each candidate move's constants -----------------------------
+CAND_COLUMNS = ("action", "target", "tone", "min_level", "min_level_against_actor",
+                "min_level_by_target", "target_under_pressure", "commitment", "military",
+                "naval", "economic", "flags", "council_weight")
+(C_ACTION, C_TARGET, C_TONE, C_MIN_LEVEL, C_AGAINST, C_BY_TARGET, C_PRESSED, C_COMMIT,
+ C_MILITARY, C_NAVAL, C_ECONOMIC, C_FLAGS, C_WEIGHT) = range(13)
+FLAGS = ("holds_assets", "no_pending_meeting", "meeting_due", "in_session", "once_per_session")
+HOLDS_ASSETS, NO_PENDING_MEETING, MEETING_DUE, IN_SESSION, ONCE_PER_SESSION = (
+    1 << k for k in range(len(FLAGS)))
+
+World = namedtuple("World", [
+    "hostility",  # f8[r, n, n]: hostility i remembers receiving from j
+    "cooperation",  # f8[r, n, n]: cooperation i remembers receiving from j
+    "level",  # i1[r, n, n]: rung of i's escalation against j
+    "since",  # i2[r, n, n]: days since i last acted against j at its level
+    "assets",  # i2[r, n, n]: assets of j held by i
+    "threat_until",  # i2[r, n, n]: last day i's public threat against j binds
+    "military",  # f8[r, n]: military capability (grows with aid)
+    "casualties",  # f8[r]
+    "indices",  # f8[r, schemes]: escalation index under every scoring scheme
+    "meeting_day",  # i4[r]: day of a requested Council meeting, NEVER none
+    "session_until",  # i4[r]: last day of the Council's session, NEVER none
+    "restraint_until",  # i4[r]: last day of the Council's call for restraint
+    "restraint",  # f8[r]: strength of that call
+    "resolution",  # b1[r, n]: an adopted resolution demands restraint from actor j
+    "voted",  # b1[r, n]: a draft on actor j was voted on in this session
+    "inquiry",  # f8[r, n]: fact-finding weight on actor j
+    "first",  # i4[r, thresholds]: first day each outcome threshold was crossed, -1 never
+    "calm",  # i4[r]: current calm spell in days
+    "peak",  # i1[r, n, n]: highest level so far
+    "peak_indices",  # f8[r, schemes]
+    "top",  # i1[r]: today's highest level between two states
+])
+"""The state of a batch of runs at the end of a day: everything a run needs to go on."""
+
+Params = namedtuple("Params", [
+    "actor",  # f8[sets, n, ACTOR_COLUMNS]
+    "pressure",  # f8[sets, n, n]: how much i wants to coerce j
+    "commitment",  # f8[sets, n, n]: i's commitment to j
+    "council",  # f8[sets, COUNCIL_COLUMNS]
+    "seat_yes",  # f8[sets, seats, n]: a non-agent seat's chance of yes, by draft target
+    "seat_veto",  # f8[sets, seats]: a permanent non-agent seat's veto chance
+    "memory",  # f8[sets, MEMORY_COLUMNS]
+    "outcome",  # f8[sets, OUTCOME_COLUMNS]
+])
+"""Every numeric parameter, one row per parameter set."""
+
+Tables = namedtuple("Tables", [
+    "is_state",  # b1[n]
+    "key",  # u8[n]: each actor's stream key (from its id)
+    "cand_start",  # i8[n + 1]: actor i's candidates are rows cand_start[i] .. cand_start[i+1]-1
+    "cand",  # f8[candidates, CAND_COLUMNS]
+    "act",  # f8[actions, ACT_COLUMNS]
+    "score",  # f8[actions, schemes]: severity of every action under every scheme
+    "veto_score",  # f8[schemes]: severity of a veto (the vetoer's act)
+    "seat_agent",  # i8[seats]: the actor holding the seat, -1 a parameterised seat
+    "seat_permanent",  # b1[seats]
+    "seat_key",  # u8[seats]: each seat's stream key (from its id)
+    "council",  # i8: the Council's actor index, -1 none
+    "gp",  # i8[2]: the great-power pair, -1 none
+])
+"""What does not vary within an ensemble: candidates, the catalogue, seats."""
+
+Records = namedtuple("Records", [
+    "action",  # i8[r, n]: today's move of every actor, HOLD for none
+    "target",  # i8[r, n]
+    "vote",  # i8[r, 3]: draft target (-1: no vote), yes votes, adopted (0/1)
+    "vetoed",  # b1[r, seats]
+])
+"""What happened today in every run (for stories, charts and players)."""
+
+
+# ====================================================================== views ========
+
+# Each function reads the fields of the World, Params and Tables tuples into local
+# names in its first lines: numba counts references to an array taken from a tuple
+# inside a branch or loop on every pass (measured: 30 times slower per candidate).
+
+BLOCK = 64
+"""Runs whose choices are computed together: for each candidate move, its
+feasibility and utility are computed for a block of runs in one simple loop,
+which the compiler turns into vector instructions (every lane does the same
+operations in the same order, so a run's numbers do not depend on its block)."""
+
+# rows of the (target, run) scratch table of one actor's decision
+TAU, WEAK, AGAINST, THREAT, ASSETS, VOTED, COMMIT, PRESSURE = range(8)
+# rows of the per-run scratch table
+(RES, RECIP, RISK_, AUD, INERT, NAV, ECON, MIL, CALM, INST, FREE, DUE, SESSION_ON, ACTIVE,
+ ME, TOP) = range(16)
+
+
+@njit(cache=True, nogil=True)
+def _views(w, t, base, size, pair, pressed, pressing, top):
+    """Yesterday's state as every decision reads it, for runs ``base .. base + size - 1``.
+
+    ``pair[i, j, k]`` is max(level[i, j], level[j, i]) in the block's run k;
+    ``pressed[j, k]`` the highest level anyone holds against j; ``pressing[j, k]``
+    the highest j holds on anyone; ``top[k]`` the highest between two states.
+    """
+    level, is_state = w.level, t.is_state
+    n = level.shape[1]
+    for k in range(size):
+        r = base + k
+        best = 0
+        for j in range(n):
+            pressed[j, k] = 0.0
+            pressing[j, k] = 0.0
+        for i in range(n):
+            for j in range(n):
+                a, b = level[r, i, j], level[r, j, i]
+                pair[i, j, k] = a if a > b else b
+                if a > pressed[j, k]:
+                    pressed[j, k] = a
+                if a > pressing[i, k]:
+                    pressing[i, k] = a
+                if i != j and is_state[i] and is_state[j] and a > best:
+                    best = a
+        top[k] = best
+
+
+@njit(cache=True, nogil=True)
+def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top, per_target,
+               per_run, u, ok):
+    """Utility ``u[c, k]`` and feasibility ``ok[c, k]`` of actor ``i``'s candidates.
+
+    Row c is the actor's own candidate c, column k the block's run k.
+    Feasibility is the catalogue's ``requires``; the utility terms are those of
+    docs/model.md, "The decision rule"; the Council values its institutional
+    moves by how tense things are. Only open moves get a utility.
+    """
+    level, hostility, cooperation, military = w.level, w.hostility, w.cooperation, w.military
+    assets, threat_until, voted = w.assets, w.threat_until, w.voted
+    actor, commitment, pressure = p.actor, p.commitment, p.pressure
+    cand, act, is_state = t.cand, t.act, t.is_state
+    n = level.shape[1]
+    has_council = t.council >= 0
+    g, v = per_target, per_run
+    # ---- what depends on the run (and the target) only ----------------------------------
+    for k in range(size):
+        r, s = base + k, set_of[base + k]
+        v[RES, k], v[RECIP, k] = actor[s, i, RESOLVE], actor[s, i, RECIPROCITY]
+        v[RISK_, k], v[AUD, k] = actor[s, i, RISK], actor[s, i, AUDIENCE]
+        v[INERT, k], v[NAV, k], v[ECON, k] = (actor[s, i, INERTIA], actor[s, i, NAVAL],
+                                              actor[s, i, ECONOMIC])
+        v[MIL, k] = military[r, i]
+        v[CALM, k] = min(1.0, w.casualties[r] / 1000.0)
+        inst = 0.0
+        if has_council:  # the Council's weight on i's escalation
+            if w.restraint_until[r] >= day:
+                inst = w.restraint[r]
+            if w.resolution[r, i]:
+                inst += p.council[s, RESOLUTION_COST]
+            inst += w.inquiry[r, i]
+        v[INST, k] = inst
+        v[ACTIVE, k] = p.council[s, ACTIVISM] if has_council else 0.0
+        meeting, session = w.meeting_day[r], w.session_until[r]
+        v[FREE, k] = 1.0 if meeting < day and session < day else 0.0
+        v[DUE, k] = 1.0 if meeting == day else 0.0
+        v[SESSION_ON, k] = 1.0 if session >= day else 0.0
+        v[ME, k] = pressed[i, k]
+        v[TOP, k] = top[k]
+        for j in range(n):
+            received = hostility[r, i, j]
+            for m in range(n):  # allies answer for each other
+                received += commitment[s, i, m] * hostility[r, m, j]
+            x = cooperation[r, i, j] - received
+            g[TAU, j, k] = -1.0 if x < -1.0 else (1.0 if x > 1.0 else x)
+            backing = military[r, j]
+            for m in range(n):
+                backing += military[r, m] * commitment[s, m, j]
+            g[WEAK, j, k] = backing / (military[r, i] + backing + 1e-9)
+            g[AGAINST, j, k] = level[r, j, i] if is_state[j] else pressed[i, k]
+            g[THREAT, j, k] = 1.0 if threat_until[r, i, j] >= day else 0.0
+            g[ASSETS, j, k] = assets[r, i, j]
+            g[VOTED, j, k] = 1.0 if voted[r, j] else 0.0
+            g[COMMIT, j, k] = commitment[s, i, j]
+            g[PRESSURE, j, k] = pressure[s, i, j]
+    # ---- every candidate for the whole block: one simple loop per step -------------------
+    first, last = t.cand_start[i], t.cand_start[i + 1]
+    for c in range(first, last):
+        row = c - first
+        a, j = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
+        tt = i if j < 0 else j  # a move without a target is checked against the actor
+        need_level, need_by, need_pressed = (cand[c, C_MIN_LEVEL], cand[c, C_BY_TARGET],
+                                             cand[c, C_PRESSED])
+        need_against, need_commit = cand[c, C_AGAINST], cand[c, C_COMMIT]
+        need_mil, need_naval, need_econ = cand[c, C_MILITARY], cand[c, C_NAVAL], cand[c, C_ECONOMIC]
+        f = int(cand[c, C_FLAGS])
+        any_assets, any_meeting = (f & HOLDS_ASSETS) == 0, (f & NO_PENDING_MEETING) == 0
+        any_day, any_time = (f & MEETING_DUE) == 0, (f & IN_SESSION) == 0
+        any_votes = (f & ONCE_PER_SESSION) == 0
+        due = not any_day
+        for k in range(size):
+            against = g[AGAINST, tt, k] if j >= 0 else pressed[i, k]
+            ok[row, k] = ((pair[i, tt, k] >= need_level) & (pressing[tt, k] >= need_by)
+                          & (pressed[tt, k] >= need_pressed) & (against >= need_against)
+                          & ((need_commit < 0) | ((j >= 0) & (g[COMMIT, tt, k] >= need_commit)))
+                          & (v[MIL, k] >= need_mil) & (v[NAV, k] >= need_naval)
+                          & (v[ECON, k] >= need_econ)
+                          & (any_assets | (g[ASSETS, tt, k] > 0))
+                          & (any_meeting | (v[FREE, k] > 0)) & (any_day | (v[DUE, k] > 0))
+                          & (any_time | (v[SESSION_ON, k] > 0))
+                          & (any_votes | (g[VOTED, tt, k] == 0)))
+        if a == HOLD:
+            for k in range(size):
+                u[row, k] = 0.0
+            continue
+        tone = cand[c, C_TONE]
+        host, coop = (-tone if tone < 0 else 0.0), (tone if tone > 0 else 0.0)
+        if not is_state[i]:  # the Council
+            weight = cand[c, C_WEIGHT]
+            bonus = 10.0 if due else (0.1 if weight == 0 else 0.0)
+            for k in range(size):
+                severity = pressing[j, k] / 7.0 if j >= 0 else v[TOP, k] / 7.0
+                u[row, k] = v[ACTIVE, k] * severity * weight * 3 + bonus - v[INERT, k]
+        elif j < 0:  # a statement to no one
+            for k in range(size):
+                u[row, k] = 0.1 - v[INERT, k]
+        elif not is_state[j]:  # a request to the Council
+            for k in range(size):
+                u[row, k] = v[ME, k] / 7.0 * (1 + coop) - 0.3 - v[INERT, k]
+        else:
+            rung_level = act[a, A_LEVEL]
+            rung = rung_level / 7.0
+            climbs = 1.0 if rung_level > 0 else 0.0
+            for k in range(size):
+                q = pair[i, j, k] / 7.0
+                half = (rung + q) / 2
+                res, risk = v[RES, k], v[RISK_, k]
+                x = v[RECIP, k] * (2 * tone * g[TAU, j, k] - tone * tone)
+                x += g[PRESSURE, j, k] * host
+                x -= (1 - res) * 2 * g[WEAK, j, k] * (rung * rung)
+                x -= risk * 4 * g[WEAK, j, k] * (half * half * half) * climbs
+                x -= 0.5 * max(0.0, rung_level - pair[i, j, k] - 1)
+                x += g[COMMIT, j, k] * (coop * pressed[j, k] / 7.0 - 2 * host)
+                x += risk * 2 * coop * (q * q)
+                x += coop * (1 - res) * v[CALM, k]
+                x -= v[AUD, k] * coop * g[THREAT, j, k]
+                x -= rung * v[INST, k]
+                u[row, k] = x - v[INERT, k]
+
+
+@njit(cache=True, nogil=True)
+def _logit_draw(u, ok, k, count, rationality, draw, z):
+    """The logit (quantal response) choice in column ``k``.
+
+    Row c is drawn with probability proportional to exp(rationality u[c, k])
+    over the feasible rows (McKelvey and Palfrey 1995). An inverse-CDF draw
+    with the uniform ``draw``: the first row whose running sum of weights
+    exp(rationality (u - max u)) exceeds ``draw`` times their total. ``z`` is
+    scratch space for the weights.
+    """
+    best = -np.inf
+    for c in range(count):
+        if ok[c, k] and rationality * u[c, k] > best:
+            best = rationality * u[c, k]
+    total = 0.0
+    for c in range(count):
+        z[c] = np.exp(rationality * u[c, k] - best) if ok[c, k] else 0.0
+        total += z[c]
+    goal = draw * total
+    cumulative = 0.0
+    last = 0
+    for c in range(count):
+        if ok[c, k]:
+            cumulative += z[c]
+            last = c
+            if cumulative > goal:
+                return c
+    return last
+
+
+@njit(cache=True, nogil=True)
+def _vote(w, p, t, r, s, day, key, target, vetoed, u3, ok3, z):
+    """The Council's members vote on a draft demanding restraint from ``target``.
+
+    Returns (yes votes, adopted). A member that is an actor weighs yes
+    (restrain the target), abstain and, if permanent, veto (protect itself or
+    an ally) by the logit rule; other seats follow their probabilities.
+    """
+    level, actor, commitment, pressure = w.level, p.actor, p.commitment, p.pressure
+    seat_agent, seat_permanent, seat_key = t.seat_agent, t.seat_permanent, t.seat_key
+    seat_yes, seat_veto = p.seat_yes, p.seat_veto
+    veto_cost, votes = p.council[s, VETO_COST], p.council[s, VOTES]
+    yes = 0
+    any_veto = False
+    for k in range(seat_agent.shape[0]):
+        draw = uniform(key, day, seat_key[k] | DRAW_VOTE)
+        a = seat_agent[k]
+        if a >= 0:
+            stake = 1.0 if target == a else commitment[s, a, target]
+            u3[0, 0] = pressure[s, a, target] + level[r, a, target] / 7.0 - 2 * stake
+            u3[1, 0] = 0.0
+            u3[2, 0] = 2 * stake - veto_cost - 0.5
+            options = 3 if seat_permanent[k] else 2
+            pick = _logit_draw(u3, ok3, 0, options, actor[s, a, RATIONALITY], draw, z)
+            said_yes, veto = pick == 0, pick == 2
+        else:
+            said_yes = draw < seat_yes[s, k, target]
+            veto = seat_permanent[k] and not said_yes and draw >= 1 - seat_veto[s, k]
+        yes += said_yes
+        vetoed[k] = veto
+        any_veto |= veto
+    return yes, (yes >= votes) and not any_veto
+
+
+# ====================================================================== effects =====
+
+@njit(cache=True, nogil=True)
+def _act(w, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
+    """Memories, index, holdings, threats, capability, casualties and agenda of one act.
+
+    Everything here is a sum or a per-actor setting, so acts combine in any
+    order; the third parties' reading of levels is the day's starting level
+    (levels change only after every act, in :func:`_levels`).
+    """
+    hostility, cooperation, level, indices = w.hostility, w.cooperation, w.level, w.indices
+    commitment, is_state, score = p.commitment, t.is_state, t.score
+    act = t.act
+    n = level.shape[1]
+    for q in range(indices.shape[1]):
+        indices[r, q] += weight * score[a, q]
+    if j >= 0 and is_state[j]:
+        host, coop = act[a, A_HOST], act[a, A_COOP]
+        hostility[r, j, i] += weight * host  # j remembers what i did to it
+        cooperation[r, j, i] += weight * coop
+        for k in range(n):  # allies of j feel it too, by their commitment
+            if k != i:
+                hostility[r, k, i] += weight * commitment[s, k, j] * host
+        if act[a, A_THIRD] > 0:  # support for j angers those pressing j
+            amount = weight * act[a, A_THIRD] * coop
+            for k in range(n):
+                if is_state[k] and k != i and k != j and level[r, k, j] >= 3:
+                    hostility[r, k, i] += amount
+        if act[a, A_SEIZE] > 0:
+            w.assets[r, i, j] += int(act[a, A_SEIZE])
+        if act[a, A_RELEASE] > 0:
+            w.assets[r, i, j] = 0
+        if act[a, A_THREAT] > 0:
+            w.threat_until[r, i, j] = day + int(p.memory[s, THREAT_DAYS])
+        if act[a, A_TRANSFER] > 0:
+            w.military[r, j] = min(1.0, w.military[r, j] + act[a, A_TRANSFER])
+        if act[a, A_FACTS] > 0:
+            w.inquiry[r, j] += act[a, A_FACTS]
+    if act[a, A_CASUALTIES] > 0 and play:  # the seed events say their casualties
+        draw = uniform(key, day, t.key[i] | DRAW_CASUALTIES)
+        w.casualties[r] += np.floor(-act[a, A_CASUALTIES] * np.log1p(-draw))
+    if t.council >= 0:
+        if act[a, A_REQUEST] > 0 and start_meeting < day:  # none pending when the day began
+            w.meeting_day[r] = day + int(p.council[s, DELAY])
+        if act[a, A_CONVENE] > 0:
+            w.session_until[r] = day + int(p.council[s, SESSION])
+            w.meeting_day[r] = NEVER
+            for k in range(n):
+                w.voted[r, k] = False
+        if act[a, A_RESTRAINT] > 0:
+            w.restraint_until[r] = day + int(p.council[s, RESTRAINT_DAYS])
+            w.restraint[r] = act[a, A_RESTRAINT]
+
+
+@njit(cache=True, nogil=True)
+def _lower(act, is_state, i, a, j, reduce, cap):
+    """Collect one act's de-escalation of its pair (both directions) into ``reduce``/``cap``."""
+    if j < 0 or not is_state[j]:
+        return
+    down, ceiling = int(act[a, A_LOWER]), int(act[a, A_CEASEFIRE])
+    if down > 0:
+        reduce[i, j] += down
+        reduce[j, i] += down
+    if ceiling >= 0:
+        cap[i, j] = min(cap[i, j], ceiling)
+        cap[j, i] = min(cap[j, i], ceiling)
+
+
+@njit(cache=True, nogil=True)
+def _levels(w, p, t, r, s, moves, targets, reduce, cap, acted):
+    """The day's levels: de-escalation of the starting levels, then force, then relaxation."""
+    level, since, act, is_state = w.level, w.since, t.act, t.is_state
+    relax = int(p.memory[s, RELAX])
+    n = level.shape[1]
+    reduce[:] = 0
+    cap[:] = MAX_LEVEL
+    acted[:] = False
+    for i in range(n):
+        if moves[i] >= 0:
+            _lower(act, is_state, i, moves[i], targets[i], reduce, cap)
+    for i in range(n):
+        for j in range(n):
+            level[r, i, j] = min(max(0, level[r, i, j] - reduce[i, j]), cap[i, j])
+    for i in range(n):
+        a, j = moves[i], targets[i]
+        if a >= 0 and j >= 0 and is_state[j]:
+            rung = int(act[a, A_LEVEL])
+            if rung > 0 and rung >= level[r, i, j]:
+                level[r, i, j] = rung
+                acted[i, j] = True
+    for i in range(n):
+        for j in range(n):
+            days = 0 if acted[i, j] else since[r, i, j] + 1
+            if days >= relax and level[r, i, j] > 0:
+                level[r, i, j] -= 1
+                days = 0
+            since[r, i, j] = days
+
+
+@njit(cache=True, nogil=True)
+def _track(w, p, t, r, s, day):
+    """Outcome thresholds crossed today, calm spell, peaks."""
+    level, peak, first, is_state = w.level, w.peak, w.first, t.is_state
+    indices, peak_indices = w.indices, w.peak_indices
+    calm_max, calm_days = p.outcome[s, CALM_MAX], p.outcome[s, CALM_DAYS]
+    clash, war, war_casualties = (p.outcome[s, CLASH_LEVEL], p.outcome[s, WAR_LEVEL],
+                                  p.outcome[s, WAR_CASUALTIES])
+    gp_level, a, b = p.outcome[s, GP_LEVEL], t.gp[0], t.gp[1]
+    n = level.shape[1]
+    top = 0
+    for i in range(n):
+        for j in range(n):
+            x = level[r, i, j]
+            if i != j and is_state[i] and is_state[j] and x > top:
+                top = x
+            if x > peak[r, i, j]:
+                peak[r, i, j] = x
+    w.top[r] = top
+    calm = w.calm[r] + 1 if top <= calm_max else 0
+    w.calm[r] = calm
+    gp = a >= 0 and max(level[r, a, b], level[r, b, a]) >= gp_level
+    war_now = top >= war or w.casualties[r] >= war_casualties
+    for k, crossed in enumerate((calm >= calm_days, top >= clash, war_now, gp)):
+        if crossed and first[r, k] < 0:
+            first[r, k] = day
+    for q in range(indices.shape[1]):
+        if indices[r, q] > peak_indices[r, q]:
+            peak_indices[r, q] = indices[r, q]
+
+
+# ====================================================================== the day =====
+
+@njit(cache=True, nogil=True)
+def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
+    """Play ``day`` in every run of the batch: choose, then apply every move together.
+
+    ``given_action``/``given_target`` (runs x actors) hold moves chosen
+    outside the logit rule (scheduled, forced, a player's), :data:`UNSET`
+    where the actor's own rule chooses. ``rec`` receives what happened.
+    """
+    actor, cand, cand_start, keys = p.actor, t.cand, t.cand_start, t.key
+    runs, n = w.level.shape[0], w.level.shape[1]
+    seats = t.seat_agent.shape[0]
+    widest = 3  # a vote has three options
+    for i in range(n):
+        widest = max(widest, cand_start[i + 1] - cand_start[i])
+    pair, top = np.empty((n, n, BLOCK)), np.empty(BLOCK)
+    pressed, pressing = np.empty((n, BLOCK)), np.empty((n, BLOCK))
+    per_target, per_run = np.empty((8, n, BLOCK)), np.empty((16, BLOCK))
+    u, ok = np.empty((widest, BLOCK)), np.empty((widest, BLOCK), dtype=np.bool_)
+    z = np.empty(widest)
+    u3, ok3 = np.empty((3, 1)), np.ones((3, 1), dtype=np.bool_)
+    moves, targets = np.empty((n, BLOCK), dtype=np.int64), np.empty((n, BLOCK), dtype=np.int64)
+    reduce, cap = np.empty((n, n), dtype=np.int64), np.empty((n, n), dtype=np.int64)
+    acted = np.empty((n, n), dtype=np.bool_)
+    vetoed = np.zeros(seats, dtype=np.bool_)
+    for base in range(0, runs, BLOCK):
+        size = min(BLOCK, runs - base)
+        # ---- 1. choices, all on yesterday's state ----------------------------------------
+        _views(w, t, base, size, pair, pressed, pressing, top)
+        for i in range(n):
+            chooses = False
+            for k in range(size):
+                moves[i, k], targets[i, k] = given_action[base + k, i], given_target[base + k, i]
+                chooses |= moves[i, k] == UNSET
+            if not chooses:
+                continue
+            _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top,
+                       per_target, per_run, u, ok)
+            count = cand_start[i + 1] - cand_start[i]
+            for k in range(size):
+                if moves[i, k] != UNSET:
+                    continue
+                r, s = base + k, set_of[base + k]
+                draw = uniform(run_keys[r], day, keys[i] | DRAW_CHOICE)
+                c = cand_start[i] + _logit_draw(u, ok, k, count, actor[s, i, RATIONALITY], draw, z)
+                moves[i, k], targets[i, k] = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
+        for k in range(size):
+            r, s, key = base + k, set_of[base + k], run_keys[base + k]
+            _resolve(w, p, t, r, s, key, day, moves[:, k], targets[:, k], rec, vetoed, u3, ok3, z,
+                     reduce, cap, acted)
+
+
+@njit(cache=True, nogil=True)
+def _resolve(w, p, t, r, s, key, day, moves, targets, rec, vetoed, u3, ok3, z, reduce, cap,
+             acted):
+    """Run ``r``'s day once every actor has chosen.
+
+    The Council's members vote on a draft, then every move takes effect together.
+    """
+    hostility, cooperation, indices = w.hostility, w.cooperation, w.indices
+    memory, act, is_state = p.memory, t.act, t.is_state
+    rec_action, rec_target, rec_vote, rec_vetoed = rec.action, rec.target, rec.vote, rec.vetoed
+    council, seat_agent, veto_score = t.council, t.seat_agent, t.veto_score
+    n, seats = hostility.shape[1], seat_agent.shape[0]
+    rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = -1, 0, 0
+    for k in range(seats):
+        rec_vetoed[r, k] = False
+    drafting = (council >= 0 and moves[council] >= 0 and targets[council] >= 0
+                and act[moves[council], A_RESOLUTION] > 0)
+    if drafting:
+        target = targets[council]
+        yes, adopted = _vote(w, p, t, r, s, day, key, target, vetoed, u3, ok3, z)
+        rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = target, yes, adopted
+        for k in range(seats):
+            rec_vetoed[r, k] = vetoed[k]
+    for i in range(n):
+        rec_action[r, i], rec_target[r, i] = moves[i], targets[i]
+    # ---- 2. every move takes effect together ----------------------------------------
+    decay = memory[s, DECAY]
+    for i in range(n):
+        for j in range(n):
+            hostility[r, i, j] *= decay
+            cooperation[r, i, j] *= decay
+    for q in range(indices.shape[1]):
+        indices[r, q] *= decay
+    if council >= 0 and moves[council] >= 0 and act[moves[council], A_MEDIATION] > 0:
+        keep = 1 - act[moves[council], A_MEDIATION]  # good offices calm the states
+        for i in range(n):
+            for j in range(n):
+                if i != j and is_state[i] and is_state[j]:
+                    hostility[r, i, j] *= keep
+    # a request counts only if no meeting was pending when the day began; one made on a
+    # day the Council convenes is taken up by that session
+    convenes = council >= 0 and moves[council] >= 0 and act[moves[council], A_CONVENE] > 0
+    start_meeting = day if convenes else w.meeting_day[r]
+    for i in range(n):
+        if moves[i] >= 0:
+            _act(w, p, t, r, s, i, moves[i], targets[i], day, 1.0, key, True, start_meeting)
+    if drafting:
+        target = targets[council]
+        w.voted[r, target] = True
+        if rec_vote[r, 2]:
+            w.resolution[r, target] = True
+        for k in range(seats):
+            if vetoed[k] and seat_agent[k] >= 0:  # a veto is its holder's act
+                for q in range(indices.shape[1]):
+                    indices[r, q] += veto_score[q]
+    _levels(w, p, t, r, s, moves, targets, reduce, cap, acted)
+    _track(w, p, t, r, s, day)
+
+
+@njit(cache=True, nogil=True)
+def seed(w, p, t, ev_day, ev_actor, ev_action, ev_target, ev_casualties):
+    """The state at day 0 of every run (one run per parameter set): the seed events' effects.
+
+    Each event takes effect as in play, one after another in the given order,
+    with weight decay^(-day) so that it has decayed to day 0; a level it
+    raised then relaxes for the days that passed. Nothing is drawn.
+    """
+    level, since, memory, act, is_state = w.level, w.since, p.memory, t.act, t.is_state
+    runs, n = level.shape[0], level.shape[1]
+    key = np.uint64(0)  # nothing is drawn
+    reduce, cap = np.empty((n, n), dtype=np.int64), np.empty((n, n), dtype=np.int64)
+    for r in range(runs):
+        s = r
+        decay, relax = memory[s, DECAY], int(memory[s, RELAX])
+        for e in range(ev_day.shape[0]):
+            i, a, j, day = ev_actor[e], ev_action[e], ev_target[e], ev_day[e]
+            _act(w, p, t, r, s, i, a, j, day, decay ** (-day), key, False, w.meeting_day[r])
+            w.casualties[r] += ev_casualties[e]
+            reduce[:] = 0
+            cap[:] = MAX_LEVEL
+            _lower(act, is_state, i, a, j, reduce, cap)
+            for x in range(n):
+                for y in range(n):
+                    level[r, x, y] = min(max(0, level[r, x, y] - reduce[x, y]), cap[x, y])
+            if j >= 0 and is_state[j]:
+                rung = int(act[a, A_LEVEL])
+                if rung > 0 and rung >= level[r, i, j]:
+                    level[r, i, j] = rung
+                    since[r, i, j] = -day
+        for x in range(n):
+            for y in range(n):
+                steps = min(since[r, x, y] // relax, level[r, x, y])
+                level[r, x, y] -= steps
+                since[r, x, y] = since[r, x, y] % relax
+        _track(w, p, t, r, s, 0)
+
+
+@njit(cache=True, nogil=True)
+def choice_table(w, p, t, set_of, r, i, day):
+    """Actor ``i``'s candidates in run ``r`` on ``day``: (utility, feasible), row by row.
+
+    The same computation as the day's own choice, for one run (players, tests).
+    """
+    n = w.level.shape[1]
+    count = t.cand_start[i + 1] - t.cand_start[i]
+    pair, top = np.empty((n, n, 1)), np.empty(1)
+    pressed, pressing = np.empty((n, 1)), np.empty((n, 1))
+    per_target, per_run = np.empty((8, n, 1)), np.empty((16, 1))
+    u, ok = np.empty((count, 1)), np.empty((count, 1), dtype=np.bool_)
+    _views(w, t, r, 1, pair, pressed, pressing, top)
+    _utilities(w, p, t, set_of, r, 1, i, day, pair, pressed, pressing, top, per_target, per_run,
+               u, ok)
+    return u[:, 0].copy(), ok[:, 0].copy()
