@@ -6,17 +6,21 @@ A script, not a test. In one process run, on the same scenario and horizon:
     model instance, as a Mesa user would write it;
 (b) escsim's engine in this process (``run_ensemble``, one worker);
 (c) ``escsim run`` as a subprocess with all cores, timed, with the peak
-    resident memory of its whole process tree sampled every 0.2 s.
+    resident memory of its whole process tree sampled every 0.2 s;
+(d) ``escsim run --sets``: an ensemble of 10,000 parameter sets x 100 runs, every
+    set with its own values of five parameters (per-run parameters), all cores.
 
 Prints a table; ``--json`` prints one JSON object instead.
 
     python benchmarks/bench_montecarlo.py [--batch-runs 100] [--engine-runs 20000]
-        [--million-runs 1000000] [--days 60] [--workers N] [--json]
+        [--million-runs 1000000] [--sets 10000] [--runs-per-set 100] [--days 60]
+        [--workers N] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import platform
 import subprocess
@@ -35,7 +39,6 @@ import psutil  # noqa: E402
 from sim.ensemble.backends import default_workers  # noqa: E402
 from sim.ensemble.montecarlo import run_ensemble  # noqa: E402
 from sim.inputs.scenario import load_scenario  # noqa: E402
-from sim.model import kernels  # noqa: E402
 from sim.model.model import EscalationModel  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "caribbean-2025.yaml"
@@ -62,12 +65,28 @@ def bench_engine(scenario, runs: int, days: int) -> float:
     return runs / wall
 
 
-def bench_cli(runs: int, days: int, workers: int) -> dict:
+SET_PARAMETERS = {  # path: (low, high) of the values spread over the sets
+    "actors.USA.resolve": (0.2, 0.9), "actors.VEN.rationality": (1.0, 5.0),
+    "actors.RUS.commitments.VEN": (0.2, 0.9), "memory.decay": (0.75, 0.95),
+    "actors.UNSC.council.activism": (0.5, 2.0)}
+
+
+def write_sets(path: Path, sets: int):
+    """A parameter table of ``sets`` rows, each parameter spread evenly over its range."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(SET_PARAMETERS)
+        for k in range(sets):
+            out.writerow(f"{lo + (hi - lo) * ((k * (j + 1) * 7919) % sets) / max(1, sets - 1):.6f}"
+                         for j, (lo, hi) in enumerate(SET_PARAMETERS.values()))
+
+
+def bench_cli(runs: int, days: int, workers: int, extra: tuple = ()) -> dict:
     """Wall time and peak RSS (whole process tree) of `escsim run`."""
     out = tempfile.mkdtemp(prefix="escsim-bench-")
     cmd = [sys.executable, "-m", "sim", "run", str(SCENARIO), "--runs", str(runs),
            "--days", str(days), "--seed", "1", "--workers", str(workers), "--out", out,
-           "--quiet"]
+           "--quiet", *extra]
     peak = [0]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -115,6 +134,8 @@ def main(argv=None):
     parser.add_argument("--batch-runs", type=int, default=100)
     parser.add_argument("--engine-runs", type=int, default=20_000)
     parser.add_argument("--million-runs", type=int, default=1_000_000)
+    parser.add_argument("--sets", type=int, default=10_000)
+    parser.add_argument("--runs-per-set", type=int, default=100)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--json", action="store_true")
@@ -126,9 +147,19 @@ def main(argv=None):
     batch = bench_batch_run(scenario, args.batch_runs, args.days)
     engine = bench_engine(scenario, args.engine_runs, args.days)
     cli = bench_cli(args.million_runs, args.days, args.workers)
+    table = Path(tempfile.mkdtemp(prefix="escsim-bench-sets-")) / "sets.csv"
+    write_sets(table, args.sets)
+    sets = bench_cli(args.runs_per_set, args.days, args.workers, ("--sets", str(table)))
+    set_runs = args.sets * args.runs_per_set
     result = {
         "escsim_runs_per_s": round(cli["runs_per_s"], 1),
         "engine_one_process_runs_per_s": round(engine, 1),
+        "runs_per_s_one_process": round(engine, 1),
+        "sets_runs_per_s": round(set_runs / sets["wall_s"], 1),
+        "sets": args.sets,
+        "runs_per_set": args.runs_per_set,
+        "sets_wall_s": round(sets["wall_s"], 1),
+        "sets_peak_rss_mb": round(sets["peak_rss_mb"], 1),
         "batch_run_runs_per_s": round(batch, 2),
         "ratio": round(cli["runs_per_s"] / batch, 1),
         "runs": cli["runs"],
@@ -136,7 +167,7 @@ def main(argv=None):
         "wall_s": round(cli["wall_s"], 1),
         "peak_rss_mb": round(cli["peak_rss_mb"], 1),
         "workers": args.workers,
-        "kernel": "numba" if kernels.enabled() else "numpy",
+        "kernel": "numba",  # the one compiled day (sim/model/day.py)
         "machine": machine(),
     }
     if args.json:
@@ -146,6 +177,8 @@ def main(argv=None):
         ("mesa.batch_run, one model per run", f"{args.batch_runs:,}", f"{batch:,.1f}"),
         ("escsim engine, 1 process", f"{args.engine_runs:,}", f"{engine:,.0f}"),
         (f"escsim run, {args.workers} workers", f"{cli['runs']:,}", f"{cli['runs_per_s']:,.0f}"),
+        (f"escsim run --sets ({args.sets:,} sets)", f"{set_runs:,}",
+         f"{result['sets_runs_per_s']:,.0f}"),
     ]
     print(f"Baseline scenario, {args.days} days; {result['machine']}")
     print(f"{'what':<36} {'runs':>10} {'runs/s':>10}")

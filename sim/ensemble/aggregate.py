@@ -183,11 +183,13 @@ class Aggregate:
             if arr.size and (arr.min() < 0 or arr.max() > runs):
                 found.append((name, f"counts must be between 0 and the {runs:,} runs"))
                 continue
-            # each day, pair, actor and threshold counts every run once (no moves on day 0)
+            # each day, pair, actor and threshold counts every run once; moves are counted
+            # from day 1, or from the day after a saved state the runs continue from
             totals = arr.sum() if name in ("outcomes", "path_counts") else arr.sum(axis=-1)
             want = np.full(np.shape(totals), runs)
             if name == "moves":
-                want[0] = 0
+                silent = (totals == 0).all(axis=1)
+                want[:max(1, int(np.argmin(silent)) if not silent.all() else len(silent))] = 0
             bad = np.argwhere(totals != want)
             if len(bad):
                 at = tuple(int(i) for i in bad[0])

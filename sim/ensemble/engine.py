@@ -54,7 +54,7 @@ class Job:
     first_set: int = 0  # parameters holds the sets from this one on
 
     def for_runs(self, start: int, stop: int) -> Job:
-        """This job with only the parameter sets of positions ``start .. stop - 1``.
+        """The job with only the parameter sets of positions ``start .. stop - 1``.
 
         What a worker is sent: not every set of a large table.
         """
@@ -190,7 +190,10 @@ def _run_batch(job: Job, positions: np.ndarray):
                      else known[0][kept].copy())
         levels.append(np.zeros((len(kept),) + model.level.shape[1:], np.int8) if known is None
                       else known[1][kept].copy())
-    saved = [SavedState.of(model)] if job.save_day == model.day else []
+    saved = []
+    if job.save_day == model.day:
+        saved.append(SavedState.of(model))
+        model.forget_past()
     while model.day < model.horizon:
         model.step()
         agg.observe_day(model.day, model.indices, model.level[:, pi, pj], move_codes(model))
@@ -198,6 +201,7 @@ def _run_batch(job: Job, positions: np.ndarray):
         levels.append(model.level[kept])
         if job.save_day == model.day:
             saved.append(SavedState.of(model))
+            model.forget_past()  # kept for the state only
     summary = model.summary()
     if job.runs_per_set:
         summary["set"] = model.set_of + job.first_set

@@ -227,6 +227,11 @@ class EscalationModel(mesa.Model):
             return self.world.indices, self.world.level
         return self._past[day] if day < len(self._past) else None
 
+    def forget_past(self):
+        """Stop keeping each day's index and levels, and drop those kept (to save memory)."""
+        self.keep_past = False
+        self._past = [None] * len(self._past)
+
     def tops(self) -> np.ndarray:
         """Every day's highest state-pair level so far, (runs, day + 1) from day 0."""
         return np.concatenate(self._tops, axis=1)

@@ -42,6 +42,8 @@ from sim.model.rng import slot_key
 
 MAX_SETS = 1_000_000
 """Most parameter sets in one ensemble."""
+INSTITUTION_READS = ("rationality", "inertia", "military")
+"""The decision parameters and capabilities an institution's choices depend on."""
 
 
 def tables(scenario: Scenario) -> D.Tables:
@@ -191,12 +193,17 @@ def parameter_paths(scenario: Scenario) -> dict[str, ParameterPath]:
     paths: dict[str, ParameterPath] = {}
     for i, aid in enumerate(ids):
         base = f"actors.{aid}"
-        for k, name in enumerate(D.ACTOR_COLUMNS[:6]):
-            paths[f"{base}.{name}"] = _limits(Actor, name, field="actor", index=(i, k))
-        for k, name in enumerate(D.ACTOR_COLUMNS[6:], start=6):
-            paths[f"{base}.capabilities.{name}"] = _limits(Capabilities, name, field="actor",
-                                                           index=(i, k))
+        state = spec.actors[aid].kind == "state"
+        for k, name in enumerate(D.ACTOR_COLUMNS):
+            # the Council's choices read only its rationality and inertia, and its
+            # military strength only through the backing it lends
+            if not state and name not in INSTITUTION_READS:
+                continue
+            model, where = (Actor, name) if k < 6 else (Capabilities, f"capabilities.{name}")
+            paths[f"{base}.{where}"] = _limits(model, name, field="actor", index=(i, k))
         for field, key in (("pressure", "pressure"), ("commitment", "commitments")):
+            if not state and field == "pressure":
+                continue
             for other in states:
                 if other != aid:
                     paths[f"{base}.{key}.{other}"] = ParameterPath(
@@ -207,6 +214,8 @@ def parameter_paths(scenario: Scenario) -> dict[str, ParameterPath]:
         for k, name in enumerate(D.COUNCIL_COLUMNS):
             paths[f"{base}.council.{name}"] = _limits(Council, name, field="council", index=(k,))
         for k, seat in enumerate(sorted(body.members)):
+            if seat in spec.actors:  # a state of the scenario votes by its decision rule
+                continue
             at = f"{base}.council.members.{seat}"
             given = body.members[seat].yes_probability_by_target
             rest = np.array([j for j, a in enumerate(ids) if a not in given], dtype=np.int64)
@@ -324,14 +333,14 @@ class ParameterSets:
             if not eq or not name.strip():
                 problems.append(Problem(Path("--set"), None, "", f"'{text}' is not PATH=VALUE"))
                 continue
-            try:
-                table[name.strip()] = [float(value)]
-            except ValueError:
-                problems.append(Problem(Path("--set"), None, name.strip(),
-                                        f"must be a number, got '{value}'"))
+            table[name.strip()] = [value]
+        try:
+            sets = cls(scenario, table, source="--set")
+        except InputError as exc:
+            raise InputError(problems + exc.problems) from None
         if problems:
             raise InputError(problems)
-        return cls(scenario, table, source="--set")
+        return sets
 
     @classmethod
     def from_csv(cls, scenario: Scenario, path: Path | str) -> ParameterSets:
@@ -342,9 +351,14 @@ class ParameterSets:
         if not rows:
             raise InputError([Problem(path, None, "", "no header row of parameter paths")])
         header, body = rows[0], rows[1:]
-        problems = [Problem(path, k + 2, "", f"{len(row)} values for {len(header)} columns")
+        problems = [Problem(path, k + 2, "", f"{_count(len(row), 'value')} for "
+                                             f"{_count(len(header), 'column')}")
                     for k, row in enumerate(body) if len(row) != len(header)]
         if problems:
             raise InputError(problems)
         table = {name: [row[c] for row in body] for c, name in enumerate(header)}
         return cls(scenario, table, source=str(path), lines=[k + 2 for k in range(len(body))])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

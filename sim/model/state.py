@@ -102,14 +102,21 @@ class StateWriter:
         if part.index_days is not None:
             arrays.update(index_days=part.index_days, level_days=part.level_days)
         for name, array in arrays.items():
-            with self._zip.open(f"part{k}/{name}.npy", "w", force_zip64=True) as out:
+            with self._zip.open(_member(f"part{k}/{name}.npy"), "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, np.ascontiguousarray(array), allow_pickle=False)
         self.meta["parts"].append([int(part.runs.min()), int(part.runs.max()), len(part.runs)])
 
     def close(self):
         """Write the header and close the file."""
-        self._zip.writestr("meta.json", json.dumps(self.meta, indent=1))
+        self._zip.writestr(_member("meta.json"), json.dumps(self.meta, indent=1))
         self._zip.close()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed date, so the same state always gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def save(path: Path | str, state: SavedState, scenario) -> Path:
