@@ -182,3 +182,17 @@ def test_ctrl_c_stops_workers_and_leaves_no_folder(tmp_path):
 
     from tests.test_signals import stop_and_check
     stop_and_check(tmp_path, signal.SIGINT, 130, "interrupted")
+
+
+def test_compiled_bin_counts_are_searchsorted():
+    """The index histogram's compiled counter puts every value in numpy's bin
+    (searchsorted(side="right") - 1, clipped), edges and values beyond them included."""
+    from sim.ensemble.aggregate import _bin_counter, index_edges
+    edges = index_edges(np.array([-2.0, 0.0, 4.0, 12.0, 28.0, 60.0]), 4, 15, 0.85, 36.4)
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(10, 40, 100_000), edges, np.nextafter(edges, -np.inf),
+                             [edges[0] - 5, edges[-1] + 5]])
+    counts = np.zeros(len(edges) - 1, dtype=np.int64)
+    _bin_counter()(values, edges, counts)
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(counts) - 1)
+    assert np.array_equal(counts, np.bincount(bins, minlength=len(counts)))

@@ -49,6 +49,37 @@ def index_edges(scores: np.ndarray, n_actors: int, n_seats: int, decay: float,
     return np.sinh(np.linspace(np.arcsinh(lo), np.arcsinh(hi), bins + 1))
 
 
+def _count_bins(values, edges, counts):
+    """Add the histogram of ``values`` over ``edges`` to ``counts``.
+
+    A value falls in the bin before the first edge above it, clipped to the
+    bins (numpy's ``searchsorted(side="right") - 1``, clipped). The edges are
+    equally spaced in asinh (:func:`index_edges`), which gives a first guess;
+    comparisons with the edges themselves then settle the bin exactly.
+    """
+    bins = counts.shape[0]
+    low = np.arcsinh(edges[0])
+    step = (np.arcsinh(edges[-1]) - low) / bins
+    for v in values:
+        k = min(max(int((np.arcsinh(v) - low) / step), 0), bins - 1)
+        while k > 0 and v < edges[k]:
+            k -= 1
+        while k < bins - 1 and v >= edges[k + 1]:
+            k += 1
+        counts[k] += 1
+
+
+_compiled = []
+
+
+def _bin_counter():
+    """:func:`_count_bins` compiled (numba), on first use: reading results needs no numba."""
+    if not _compiled:
+        from numba import njit
+        _compiled.append(njit(cache=True, nogil=True)(_count_bins))
+    return _compiled[0]
+
+
 class Trajectory(NamedTuple):
     """One kept run, day by day from day 0."""
 
@@ -88,10 +119,9 @@ class Aggregate:
         ``pair_levels`` each pair's level (runs, pairs) and ``moves`` each
         actor's move as a :data:`MOVES` code (runs, actors).
         """
-        bins = self.index.shape[2]
+        count = _bin_counter()
         for s, edges in enumerate(self.edges):
-            k = np.clip(np.searchsorted(edges, indices[:, s], side="right") - 1, 0, bins - 1)
-            self.index[s, day] += np.bincount(k, minlength=bins)
+            count(np.ascontiguousarray(indices[:, s]), edges, self.index[s, day])
         for p in range(pair_levels.shape[1]):
             self.levels[day, p] += np.bincount(pair_levels[:, p], minlength=MAX_LEVEL + 1)
         if moves is not None:
