@@ -357,7 +357,9 @@ def _block_draw(u, ok, opened, count, size, rationality, draws, picks, best, tot
     Row c of ``u[:, k]`` is drawn with probability proportional to
     exp(rationality[k] u[c, k]) over the rows open in that run (McKelvey and
     Palfrey 1995): an inverse-CDF draw, the first open row whose running sum
-    of weights exceeds ``draws[k]`` times their total. The weights exp(rationality u - max) are computed in loops over the runs
+    of weights exceeds ``draws[k]`` times their total.
+
+    The weights exp(rationality u - max) are computed in loops over the runs
     that the compiler turns into vector instructions, with an exponential of
     our own: x = n ln 2 + r (Cody and Waite 1980, "Software Manual for the
     Elementary Functions"), exp(r) by its Taylor series to the 13th power
