@@ -20,7 +20,8 @@ def choices(utility, feasible, rationality, draws) -> np.ndarray:
         u = np.tile(np.array(utility, dtype=float).reshape(-1, 1), (1, BLOCK))
         ok = np.tile(np.array(feasible, dtype=bool).reshape(-1, 1), (1, BLOCK))
         pick = np.empty(BLOCK, dtype=np.int64)
-        _block_draw(u, ok, ok.any(axis=1), rows, size, np.full(BLOCK, float(rationality)),
+        _block_draw(u, ok, ok.any(axis=1), np.arange(rows), ok.any(axis=1), rows, rows, size,
+                    np.full(BLOCK, float(rationality)),
                     np.asarray(draws[start:start + size], dtype=float), pick, np.empty(BLOCK),
                     np.empty(BLOCK), np.empty(BLOCK, dtype=np.int64))
         picks.extend(pick[:size].tolist())
@@ -228,8 +229,9 @@ def test_the_days_own_exponential_is_accurate_to_a_few_ulps():
     u[0] = 0.0  # each run's best candidate
     want = np.exp(u)
     ok = np.ones(u.shape, dtype=bool)
-    _block_draw(u, ok, np.ones(rows, dtype=bool), rows, BLOCK, np.ones(BLOCK), np.full(BLOCK, 0.5),
-                np.empty(BLOCK, dtype=np.int64), np.empty(BLOCK), np.empty(BLOCK),
-                np.empty(BLOCK, dtype=np.int64))
+    everywhere = np.ones(rows, dtype=bool)
+    _block_draw(u, ok, everywhere, np.arange(rows), everywhere, rows, rows, BLOCK, np.ones(BLOCK),
+                np.full(BLOCK, 0.5), np.empty(BLOCK, dtype=np.int64), np.empty(BLOCK),
+                np.empty(BLOCK), np.empty(BLOCK, dtype=np.int64))
     ulps = np.abs(u - want) / np.spacing(want)
     assert (want > 0).sum() > 0.9 * want.size and ulps.max() <= 4, ulps.max()

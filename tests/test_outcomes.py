@@ -35,8 +35,10 @@ def structure():
                       np.zeros((1, n, n)), np.zeros((1, len(D.COUNCIL_COLUMNS))),
                       np.zeros((1, 0, n)), np.zeros((1, 0)), np.zeros((1, 3)), outcome)
     none = np.zeros(0)
-    tables = D.Tables(IS_STATE, np.zeros(n, np.uint64), np.zeros(n + 1, np.int64),
-                      np.zeros((0, len(D.CAND_COLUMNS))), np.zeros((0, len(D.ACT_COLUMNS))),
+    empty, starts = np.zeros(0, np.int64), np.zeros(n + 1, np.int64)
+    tables = D.Tables(IS_STATE, np.zeros(n, np.uint64), starts,
+                      np.zeros((0, len(D.CAND_COLUMNS))), empty, starts, empty, empty, starts,
+                      empty, np.zeros((0, len(D.ACT_COLUMNS))),
                       np.zeros((0, 1)), none, np.zeros(0, np.int64), np.zeros(0, np.bool_),
                       np.zeros(0, np.uint64), np.int64(-1),
                       np.array([ACTORS.index(a) for a in rules.great_power_confrontation.actors]))
@@ -57,8 +59,7 @@ def track(*runs):
                     world.casualties[r] = value
                 else:
                     world.level[r, ACTORS.index(key[0]), ACTORS.index(key[1])] = value
-        for r in range(n_runs):
-            D._track(world, params, tables, r, 0, day)
+        D._track(world, params, tables, np.zeros(n_runs, np.int64), 0, n_runs, day)
     return world
 
 

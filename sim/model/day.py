@@ -136,6 +136,12 @@ Tables = namedtuple("Tables", [
     "key",  # u8[n]: each actor's stream key (from its id)
     "cand_start",  # i8[n + 1]: actor i's candidates are rows cand_start[i] .. cand_start[i+1]-1
     "cand",  # f8[candidates, CAND_COLUMNS]
+    "cand_feas",  # i8[candidates]: the candidate's feasibility group (same requirements)
+    "feas_start",  # i8[n + 1]: actor i's feasibility groups
+    "feas_rep",  # i8[groups]: a candidate of each feasibility group
+    "cand_util",  # i8[candidates]: the candidate's utility group (same utility terms)
+    "util_start",  # i8[n + 1]: actor i's utility groups
+    "util_rep",  # i8[groups]: a candidate of each utility group
     "act",  # f8[actions, ACT_COLUMNS]
     "score",  # f8[actions, schemes]: severity of every action under every scheme
     "veto_score",  # f8[schemes]: severity of a veto (the vetoer's act)
@@ -208,11 +214,13 @@ def _views(w, t, base, size, pair, pressed, pressing, top):
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top, per_target,
-               per_run, u, ok, opened):
-    """Utility ``u[c, k]`` and feasibility ``ok[c, k]`` of actor ``i``'s candidates.
+               per_run, per_group, u, ok, opened, wanted):
+    """Feasibility ``ok[c, k]`` of actor ``i``'s candidates and their utilities.
 
-    Row c is the actor's own candidate c, column k the block's run k; ``opened[c]``
-    says whether it is open in any run of the block.
+    Row c of ``ok`` is the actor's own candidate c, column k the block's run k;
+    ``opened[c]`` says whether it is open in any run of the block. Row g of
+    ``u`` is the actor's utility group g (``Tables.cand_util``), computed when
+    ``wanted[g]``: one of its candidates is open somewhere in the block.
     Feasibility is the catalogue's ``requires``; the utility terms are those of
     docs/model.md, "The decision rule"; the Council values its institutional
     moves by how tense things are. Only open moves get a utility.
@@ -264,11 +272,15 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
             g[VOTED, j, k] = 1.0 if voted[r, j] else 0.0
             g[COMMIT, j, k] = commitment[s, i, j]
             g[PRESSURE, j, k] = pressure[s, i, j]
-    # ---- every candidate for the whole block: one simple loop per step -------------------
-    first, last = t.cand_start[i], t.cand_start[i + 1]
-    for c in range(first, last):
-        row = c - first
-        a, j = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
+    # ---- every group of candidates for the whole block: one simple loop per step ------
+    # Candidates with the same requirements share their feasibility, and those with the
+    # same target, tone, rung and procedure share their utility: each is computed once.
+    gok = per_group
+    fs, fe = t.feas_start[i], t.feas_start[i + 1]
+    for group in range(fs, fe):
+        c = t.feas_rep[group]
+        row = group - fs
+        j = int(cand[c, C_TARGET])
         tt = i if j < 0 else j  # a move without a target is checked against the actor
         need_level, need_by, need_pressed = (cand[c, C_MIN_LEVEL], cand[c, C_BY_TARGET],
                                              cand[c, C_PRESSED])
@@ -278,23 +290,37 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
         any_assets, any_meeting = (f & HOLDS_ASSETS) == 0, (f & NO_PENDING_MEETING) == 0
         any_day, any_time = (f & MEETING_DUE) == 0, (f & IN_SESSION) == 0
         any_votes = (f & ONCE_PER_SESSION) == 0
-        due = not any_day
         for k in range(size):
             against = g[AGAINST, tt, k] if j >= 0 else pressed[i, k]
-            ok[row, k] = ((pair[i, tt, k] >= need_level) & (pressing[tt, k] >= need_by)
-                          & (pressed[tt, k] >= need_pressed) & (against >= need_against)
-                          & ((need_commit < 0) | ((j >= 0) & (g[COMMIT, tt, k] >= need_commit)))
-                          & (v[MIL, k] >= need_mil) & (v[NAV, k] >= need_naval)
-                          & (v[ECON, k] >= need_econ)
-                          & (any_assets | (g[ASSETS, tt, k] > 0))
-                          & (any_meeting | (v[FREE, k] > 0)) & (any_day | (v[DUE, k] > 0))
-                          & (any_time | (v[SESSION_ON, k] > 0))
-                          & (any_votes | (g[VOTED, tt, k] == 0)))
+            gok[row, k] = ((pair[i, tt, k] >= need_level) & (pressing[tt, k] >= need_by)
+                           & (pressed[tt, k] >= need_pressed) & (against >= need_against)
+                           & ((need_commit < 0) | ((j >= 0) & (g[COMMIT, tt, k] >= need_commit)))
+                           & (v[MIL, k] >= need_mil) & (v[NAV, k] >= need_naval)
+                           & (v[ECON, k] >= need_econ)
+                           & (any_assets | (g[ASSETS, tt, k] > 0))
+                           & (any_meeting | (v[FREE, k] > 0)) & (any_day | (v[DUE, k] > 0))
+                           & (any_time | (v[SESSION_ON, k] > 0))
+                           & (any_votes | (g[VOTED, tt, k] == 0)))
+    us, ue = t.util_start[i], t.util_start[i + 1]
+    for group in range(ue - us):
+        wanted[group] = False
+    first, last = t.cand_start[i], t.cand_start[i + 1]
+    for c in range(first, last):
+        row, feasible = c - first, t.cand_feas[c] - fs
         opens = False
         for k in range(size):
-            opens |= ok[row, k]
+            ok[row, k] = gok[feasible, k]
+            opens |= gok[feasible, k]
         opened[row] = opens
-        if a == HOLD or not opens:  # a move closed in every run of the block needs no utility
+        if opens:  # a move closed in every run of the block needs no utility
+            wanted[t.cand_util[c] - us] = True
+    for group in range(us, ue):
+        row = group - us
+        if not wanted[row]:
+            continue
+        c = t.util_rep[group]
+        a, j = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
+        if a == HOLD:
             for k in range(size):
                 u[row, k] = 0.0
             continue
@@ -302,7 +328,7 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
         host, coop = (-tone if tone < 0 else 0.0), (tone if tone > 0 else 0.0)
         if not is_state[i]:  # the Council
             weight = cand[c, C_WEIGHT]
-            bonus = 10.0 if due else (0.1 if weight == 0 else 0.0)
+            bonus = 10.0 if int(cand[c, C_FLAGS]) & MEETING_DUE else (0.1 if weight == 0 else 0.0)
             for k in range(size):
                 severity = pressing[j, k] / 7.0 if j >= 0 else v[TOP, k] / 7.0
                 u[row, k] = v[ACTIVE, k] * severity * weight * 3 + bonus - v[INERT, k]
@@ -351,13 +377,15 @@ def _taylor(r):
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _block_draw(u, ok, opened, count, size, rationality, draws, picks, best, total, bits):
+def _block_draw(u, ok, opened, group, wanted, count, groups, size, rationality, draws, picks,
+                best, total, bits):
     """The logit (quantal response) choice of every run ``k`` of a block.
 
-    Row c of ``u[:, k]`` is drawn with probability proportional to
-    exp(rationality[k] u[c, k]) over the rows open in that run (McKelvey and
-    Palfrey 1995): an inverse-CDF draw, the first open row whose running sum
-    of weights exceeds ``draws[k]`` times their total.
+    Row c (of ``count``) is drawn with probability proportional to
+    exp(rationality[k] u[group[c], k]) over the rows open in that run
+    (McKelvey and Palfrey 1995): an inverse-CDF draw, the first open row whose
+    running sum of weights exceeds ``draws[k]`` times their total. Rows share
+    a utility through ``group``; only ``wanted`` groups are read.
 
     The weights exp(rationality u - max) are computed in loops over the runs
     that the compiler turns into vector instructions, with an exponential of
@@ -370,28 +398,34 @@ def _block_draw(u, ok, opened, count, size, rationality, draws, picks, best, tot
     scale = bits.view(np.float64)
     for k in range(size):
         best[k] = -np.inf
+    for c in range(count):
+        if not opened[c]:
+            continue
+        g = group[c]
+        for k in range(size):
+            z = rationality[k] * u[g, k]
+            best[k] = z if ok[c, k] and z > best[k] else best[k]
+    for g in range(groups):
+        if not wanted[g]:
+            continue
+        for k in range(size):  # x <= 0 where a row of the group is open
+            x = min(max(rationality[k] * u[g, k] - best[k], -700.0), 0.0)
+            n = np.floor(x * _LOG2E + 0.5)
+            r = (x - n * _LN2_HI) - n * _LN2_LO
+            u[g, k] = _taylor(r)
+            bits[k] = (np.int64(n) + 1023) << 52
+        for k in range(size):
+            u[g, k] *= scale[k]
+    # the pick: the first open row whose running sum of weights exceeds draw x total
+    # (the last open row if rounding leaves none), found for the whole block in one pass
+    for k in range(size):
         total[k] = 0.0
     for c in range(count):
         if not opened[c]:
             continue
+        g = group[c]
         for k in range(size):
-            z = rationality[k] * u[c, k]
-            best[k] = z if ok[c, k] and z > best[k] else best[k]
-    for c in range(count):
-        if not opened[c]:
-            continue
-        for k in range(size):
-            x = max(rationality[k] * u[c, k] - best[k], -700.0)
-            n = np.floor(x * _LOG2E + 0.5)
-            r = (x - n * _LN2_HI) - n * _LN2_LO
-            u[c, k] = _taylor(r)
-            bits[k] = (np.int64(n) + 1023) << 52
-        for k in range(size):
-            weight = u[c, k] * scale[k] if ok[c, k] else 0.0
-            u[c, k] = weight
-            total[k] += weight
-    # the pick: the first open row whose running sum of weights exceeds draw x total
-    # (the last open row if rounding leaves none), found for the whole block in one pass
+            total[k] += u[g, k] if ok[c, k] else 0.0
     goal, running, last = best, total, bits
     for k in range(size):
         goal[k] = draws[k] * total[k]
@@ -401,8 +435,9 @@ def _block_draw(u, ok, opened, count, size, rationality, draws, picks, best, tot
     for c in range(count):
         if not opened[c]:
             continue
+        g = group[c]
         for k in range(size):
-            running[k] += u[c, k]
+            running[k] += u[g, k] if ok[c, k] else 0.0
             hit = ok[c, k] and picks[k] < 0 and running[k] > goal[k]
             picks[k] = c if hit else picks[k]
             last[k] = c if ok[c, k] else last[k]
@@ -425,6 +460,7 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
     yes = 0
     any_veto = False
     ok3, opened3 = np.ones((3, 1), dtype=np.bool_), np.ones(3, dtype=np.bool_)
+    group3 = np.arange(3)
     rationality, draws, pick = np.empty(1), np.empty(1), np.empty(1, dtype=np.int64)
     best, total, bits = np.empty(1), np.empty(1), np.empty(1, dtype=np.int64)
     for k in range(seat_agent.shape[0]):
@@ -436,8 +472,9 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
             u3[1, 0] = 0.0
             u3[2, 0] = 2 * stake - veto_cost - 0.5
             rationality[0], draws[0] = actor[s, a, RATIONALITY], draw
-            _block_draw(u3, ok3, opened3, 3 if seat_permanent[k] else 2, 1, rationality, draws,
-                        pick, best, total, bits)
+            options = 3 if seat_permanent[k] else 2
+            _block_draw(u3, ok3, opened3, group3, opened3, options, options, 1, rationality,
+                        draws, pick, best, total, bits)
             said_yes, veto = pick[0] == 0, pick[0] == 2
         else:
             said_yes = draw < seat_yes[s, k, target]
@@ -451,16 +488,18 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
 # ====================================================================== effects =====
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _act(w, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
+def _act(wf, wi, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
     """Memories, index, holdings, threats, capability, casualties and agenda of one act.
 
     Everything here is a sum or a per-actor setting, so acts combine in any
     order; the third parties' reading of levels is the day's starting level
-    (levels change only after every act, in :func:`_levels`).
+    (levels change only after every act, in :func:`_levels`). ``wf`` and ``wi``
+    are the world's arrays, read from the tuple once by the caller (:func:`_fields`).
     """
-    hostility, cooperation, level, indices = w.hostility, w.cooperation, w.level, w.indices
-    commitment, is_state, score = p.commitment, t.is_state, t.score
-    act = t.act
+    hostility, cooperation, indices, military, inquiry, casualties, restraint = wf
+    level, assets, threat_until, meeting_day, session_until, restraint_until, voted = wi
+    commitment, memory, council_p = p
+    is_state, score, act, keys, council = t
     n = level.shape[1]
     for q in range(indices.shape[1]):
         indices[r, q] += weight * score[a, q]
@@ -477,29 +516,42 @@ def _act(w, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
                 if is_state[k] and k != i and k != j and level[r, k, j] >= 3:
                     hostility[r, k, i] += amount
         if act[a, A_SEIZE] > 0:
-            w.assets[r, i, j] += int(act[a, A_SEIZE])
+            assets[r, i, j] += int(act[a, A_SEIZE])
         if act[a, A_RELEASE] > 0:
-            w.assets[r, i, j] = 0
+            assets[r, i, j] = 0
         if act[a, A_THREAT] > 0:
-            w.threat_until[r, i, j] = day + int(p.memory[s, THREAT_DAYS])
+            threat_until[r, i, j] = day + int(memory[s, THREAT_DAYS])
         if act[a, A_TRANSFER] > 0:
-            w.military[r, j] = min(1.0, w.military[r, j] + act[a, A_TRANSFER])
+            military[r, j] = min(1.0, military[r, j] + act[a, A_TRANSFER])
         if act[a, A_FACTS] > 0:
-            w.inquiry[r, j] += act[a, A_FACTS]
+            inquiry[r, j] += act[a, A_FACTS]
     if act[a, A_CASUALTIES] > 0 and play:  # the seed events say their casualties
-        draw = uniform(key, day, t.key[i] | DRAW_CASUALTIES)
-        w.casualties[r] += np.floor(-act[a, A_CASUALTIES] * np.log1p(-draw))
-    if t.council >= 0:
+        draw = uniform(key, day, keys[i] | DRAW_CASUALTIES)
+        casualties[r] += np.floor(-act[a, A_CASUALTIES] * np.log1p(-draw))
+    if council >= 0:
         if act[a, A_REQUEST] > 0 and start_meeting < day:  # none pending when the day began
-            w.meeting_day[r] = day + int(p.council[s, DELAY])
+            meeting_day[r] = day + int(council_p[s, DELAY])
         if act[a, A_CONVENE] > 0:
-            w.session_until[r] = day + int(p.council[s, SESSION])
-            w.meeting_day[r] = NEVER
+            session_until[r] = day + int(council_p[s, SESSION])
+            meeting_day[r] = NEVER
             for k in range(n):
-                w.voted[r, k] = False
+                voted[r, k] = False
         if act[a, A_RESTRAINT] > 0:
-            w.restraint_until[r] = day + int(p.council[s, RESTRAINT_DAYS])
-            w.restraint[r] = act[a, A_RESTRAINT]
+            restraint_until[r] = day + int(council_p[s, RESTRAINT_DAYS])
+            restraint[r] = act[a, A_RESTRAINT]
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _fields(w, p, t):
+    """The arrays :func:`_act` reads, out of the World, Params and Tables tuples (once: each
+    read of a tuple's field costs a reference count).
+    """
+    return ((w.hostility, w.cooperation, w.indices, w.military, w.inquiry, w.casualties,
+             w.restraint),
+            (w.level, w.assets, w.threat_until, w.meeting_day, w.session_until,
+             w.restraint_until, w.voted),
+            (p.commitment, p.memory, p.council),
+            (t.is_state, t.score, t.act, t.key, t.council))
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -517,65 +569,70 @@ def _lower(act, is_state, i, a, j, reduce, cap):
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _levels(w, p, t, r, s, moves, targets, reduce, cap, acted):
-    """The day's levels: de-escalation of the starting levels, then force, then relaxation."""
-    level, since, act, is_state = w.level, w.since, t.act, t.is_state
-    relax = int(p.memory[s, RELAX])
+def _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted):
+    """The day's levels in runs ``base ..`` (moves[i, k] of run base + k): de-escalation of
+    the starting levels, then force, then relaxation.
+    """
+    level, since, act, is_state, memory = w.level, w.since, t.act, t.is_state, p.memory
     n = level.shape[1]
-    reduce[:] = 0
-    cap[:] = MAX_LEVEL
-    acted[:] = False
-    for i in range(n):
-        if moves[i] >= 0:
-            _lower(act, is_state, i, moves[i], targets[i], reduce, cap)
-    for i in range(n):
-        for j in range(n):
-            level[r, i, j] = min(max(0, level[r, i, j] - reduce[i, j]), cap[i, j])
-    for i in range(n):
-        a, j = moves[i], targets[i]
-        if a >= 0 and j >= 0 and is_state[j]:
-            rung = int(act[a, A_LEVEL])
-            if rung > 0 and rung >= level[r, i, j]:
-                level[r, i, j] = rung
-                acted[i, j] = True
-    for i in range(n):
-        for j in range(n):
-            days = 0 if acted[i, j] else since[r, i, j] + 1
-            if days >= relax and level[r, i, j] > 0:
-                level[r, i, j] -= 1
-                days = 0
-            since[r, i, j] = days
+    for k in range(size):
+        r = base + k
+        relax = int(memory[set_of[r], RELAX])
+        reduce[:] = 0
+        cap[:] = MAX_LEVEL
+        acted[:] = False
+        for i in range(n):
+            if moves[i, k] >= 0:
+                _lower(act, is_state, i, moves[i, k], targets[i, k], reduce, cap)
+        for i in range(n):
+            for j in range(n):
+                level[r, i, j] = min(max(0, level[r, i, j] - reduce[i, j]), cap[i, j])
+        for i in range(n):
+            a, j = moves[i, k], targets[i, k]
+            if a >= 0 and j >= 0 and is_state[j]:
+                rung = int(act[a, A_LEVEL])
+                if rung > 0 and rung >= level[r, i, j]:
+                    level[r, i, j] = rung
+                    acted[i, j] = True
+        for i in range(n):
+            for j in range(n):
+                days = 0 if acted[i, j] else since[r, i, j] + 1
+                if days >= relax and level[r, i, j] > 0:
+                    level[r, i, j] -= 1
+                    days = 0
+                since[r, i, j] = days
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _track(w, p, t, r, s, day):
-    """Outcome thresholds crossed today, calm spell, peaks."""
+def _track(w, p, t, set_of, base, size, day):
+    """Outcome thresholds crossed today, calm spells, peaks: runs ``base .. base + size - 1``."""
     level, peak, first, is_state = w.level, w.peak, w.first, t.is_state
-    indices, peak_indices = w.indices, w.peak_indices
-    calm_max, calm_days = p.outcome[s, CALM_MAX], p.outcome[s, CALM_DAYS]
-    clash, war, war_casualties = (p.outcome[s, CLASH_LEVEL], p.outcome[s, WAR_LEVEL],
-                                  p.outcome[s, WAR_CASUALTIES])
-    gp_level, a, b = p.outcome[s, GP_LEVEL], t.gp[0], t.gp[1]
+    indices, peak_indices, outcome = w.indices, w.peak_indices, p.outcome
+    tops, calms, casualties = w.top, w.calm, w.casualties
+    a, b = t.gp[0], t.gp[1]
     n = level.shape[1]
-    top = 0
-    for i in range(n):
-        for j in range(n):
-            x = level[r, i, j]
-            if i != j and is_state[i] and is_state[j] and x > top:
-                top = x
-            if x > peak[r, i, j]:
-                peak[r, i, j] = x
-    w.top[r] = top
-    calm = w.calm[r] + 1 if top <= calm_max else 0
-    w.calm[r] = calm
-    gp = a >= 0 and max(level[r, a, b], level[r, b, a]) >= gp_level
-    war_now = top >= war or w.casualties[r] >= war_casualties
-    for k, crossed in enumerate((calm >= calm_days, top >= clash, war_now, gp)):
-        if crossed and first[r, k] < 0:
-            first[r, k] = day
-    for q in range(indices.shape[1]):
-        if indices[r, q] > peak_indices[r, q]:
-            peak_indices[r, q] = indices[r, q]
+    for k in range(size):
+        r, s = base + k, set_of[base + k]
+        top = 0
+        for i in range(n):
+            for j in range(n):
+                x = level[r, i, j]
+                if i != j and is_state[i] and is_state[j] and x > top:
+                    top = x
+                if x > peak[r, i, j]:
+                    peak[r, i, j] = x
+        tops[r] = top
+        calm = calms[r] + 1 if top <= outcome[s, CALM_MAX] else 0
+        calms[r] = calm
+        gp = a >= 0 and max(level[r, a, b], level[r, b, a]) >= outcome[s, GP_LEVEL]
+        war = top >= outcome[s, WAR_LEVEL] or casualties[r] >= outcome[s, WAR_CASUALTIES]
+        for m, crossed in enumerate((calm >= outcome[s, CALM_DAYS],
+                                     top >= outcome[s, CLASH_LEVEL], war, gp)):
+            if crossed and first[r, m] < 0:
+                first[r, m] = day
+        for q in range(indices.shape[1]):
+            if indices[r, q] > peak_indices[r, q]:
+                peak_indices[r, q] = indices[r, q]
 
 
 # ====================================================================== the day =====
@@ -598,7 +655,8 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
     pressed, pressing = np.empty((n, BLOCK)), np.empty((n, BLOCK))
     per_target, per_run = np.empty((8, n, BLOCK)), np.empty((16, BLOCK))
     u, ok = np.empty((widest, BLOCK)), np.empty((widest, BLOCK), dtype=np.bool_)
-    opened = np.empty(widest, dtype=np.bool_)
+    opened, wanted = np.empty(widest, dtype=np.bool_), np.empty(widest, dtype=np.bool_)
+    per_group, group = np.empty((widest, BLOCK), dtype=np.bool_), np.empty(widest, np.int64)
     rationality, draws, best, total = (np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK),
                                        np.empty(BLOCK))
     picks, bits = np.empty(BLOCK, dtype=np.int64), np.empty(BLOCK, dtype=np.int64)
@@ -619,79 +677,86 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
             if not chooses:
                 continue
             _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top,
-                       per_target, per_run, u, ok, opened)
+                       per_target, per_run, per_group, u, ok, opened, wanted)
             count = cand_start[i + 1] - cand_start[i]
+            us = t.util_start[i]
+            for c in range(count):
+                group[c] = t.cand_util[cand_start[i] + c] - us
             for k in range(size):
                 r = base + k
                 rationality[k] = actor[set_of[r], i, RATIONALITY]
                 draws[k] = uniform(run_keys[r], day, keys[i] | DRAW_CHOICE)
-            _block_draw(u, ok, opened, count, size, rationality, draws, picks, best, total, bits)
+            _block_draw(u, ok, opened, group, wanted, count, t.util_start[i + 1] - us, size,
+                        rationality, draws, picks, best, total, bits)
             for k in range(size):
                 if moves[i, k] == UNSET:
                     c = cand_start[i] + picks[k]
                     moves[i, k], targets[i, k] = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
-        for k in range(size):
-            r, s, key = base + k, set_of[base + k], run_keys[base + k]
-            _resolve(w, p, t, r, s, key, day, moves[:, k], targets[:, k], rec, vetoed, u3, reduce,
-                     cap, acted)
+        _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, vetoed, u3)
+        _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted)
+        _track(w, p, t, set_of, base, size, day)
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _resolve(w, p, t, r, s, key, day, moves, targets, rec, vetoed, u3, reduce, cap, acted):
-    """Run ``r``'s day once every actor has chosen.
+def _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, vetoed, u3):
+    """Runs ``base ..`` once every actor has chosen (moves[i, k] of run base + k).
 
-    The Council's members vote on a draft, then every move takes effect together.
+    The Council's members vote on a draft, then every move takes effect together
+    (levels and outcomes follow in :func:`_levels` and :func:`_track`).
     """
+    wf, wi, pf, tf = _fields(w, p, t)
     hostility, cooperation, indices = w.hostility, w.cooperation, w.indices
+    meeting_day, voted, resolution = w.meeting_day, w.voted, w.resolution
     memory, act, is_state = p.memory, t.act, t.is_state
     rec_action, rec_target, rec_vote, rec_vetoed = rec.action, rec.target, rec.vote, rec.vetoed
     council, seat_agent, veto_score = t.council, t.seat_agent, t.veto_score
     n, seats = hostility.shape[1], seat_agent.shape[0]
-    rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = -1, 0, 0
-    for k in range(seats):
-        rec_vetoed[r, k] = False
-    drafting = (council >= 0 and moves[council] >= 0 and targets[council] >= 0
-                and act[moves[council], A_RESOLUTION] > 0)
-    if drafting:
-        target = targets[council]
-        yes, adopted = _vote(w, p, t, r, s, day, key, target, vetoed, u3)
-        rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = target, yes, adopted
-        for k in range(seats):
-            rec_vetoed[r, k] = vetoed[k]
-    for i in range(n):
-        rec_action[r, i], rec_target[r, i] = moves[i], targets[i]
-    # ---- 2. every move takes effect together ----------------------------------------
-    decay = memory[s, DECAY]
-    for i in range(n):
-        for j in range(n):
-            hostility[r, i, j] *= decay
-            cooperation[r, i, j] *= decay
-    for q in range(indices.shape[1]):
-        indices[r, q] *= decay
-    if council >= 0 and moves[council] >= 0 and act[moves[council], A_MEDIATION] > 0:
-        keep = 1 - act[moves[council], A_MEDIATION]  # good offices calm the states
+    for k in range(size):
+        r, s, key = base + k, set_of[base + k], run_keys[base + k]
+        rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = -1, 0, 0
+        for m in range(seats):
+            rec_vetoed[r, m] = False
+        drafting = (council >= 0 and moves[council, k] >= 0 and targets[council, k] >= 0
+                    and act[moves[council, k], A_RESOLUTION] > 0)
+        if drafting:
+            target = targets[council, k]
+            yes, adopted = _vote(w, p, t, r, s, day, key, target, vetoed, u3)
+            rec_vote[r, 0], rec_vote[r, 1], rec_vote[r, 2] = target, yes, adopted
+            for m in range(seats):
+                rec_vetoed[r, m] = vetoed[m]
+        for i in range(n):
+            rec_action[r, i], rec_target[r, i] = moves[i, k], targets[i, k]
+        # ---- 2. every move takes effect together --------------------------------------
+        decay = memory[s, DECAY]
         for i in range(n):
             for j in range(n):
-                if i != j and is_state[i] and is_state[j]:
-                    hostility[r, i, j] *= keep
-    # a request counts only if no meeting was pending when the day began; one made on a
-    # day the Council convenes is taken up by that session
-    convenes = council >= 0 and moves[council] >= 0 and act[moves[council], A_CONVENE] > 0
-    start_meeting = day if convenes else w.meeting_day[r]
-    for i in range(n):
-        if moves[i] >= 0:
-            _act(w, p, t, r, s, i, moves[i], targets[i], day, 1.0, key, True, start_meeting)
-    if drafting:
-        target = targets[council]
-        w.voted[r, target] = True
-        if rec_vote[r, 2]:
-            w.resolution[r, target] = True
-        for k in range(seats):
-            if vetoed[k] and seat_agent[k] >= 0:  # a veto is its holder's act
-                for q in range(indices.shape[1]):
-                    indices[r, q] += veto_score[q]
-    _levels(w, p, t, r, s, moves, targets, reduce, cap, acted)
-    _track(w, p, t, r, s, day)
+                hostility[r, i, j] *= decay
+                cooperation[r, i, j] *= decay
+        for q in range(indices.shape[1]):
+            indices[r, q] *= decay
+        mine = moves[council, k] if council >= 0 else HOLD
+        if mine >= 0 and act[mine, A_MEDIATION] > 0:
+            keep = 1 - act[mine, A_MEDIATION]  # good offices calm the states
+            for i in range(n):
+                for j in range(n):
+                    if i != j and is_state[i] and is_state[j]:
+                        hostility[r, i, j] *= keep
+        # a request counts only if no meeting was pending when the day began; one made on
+        # a day the Council convenes is taken up by that session
+        start_meeting = day if mine >= 0 and act[mine, A_CONVENE] > 0 else meeting_day[r]
+        for i in range(n):
+            if moves[i, k] >= 0:
+                _act(wf, wi, pf, tf, r, s, i, moves[i, k], targets[i, k], day, 1.0, key, True,
+                     start_meeting)
+        if drafting:
+            target = targets[council, k]
+            voted[r, target] = True
+            if rec_vote[r, 2]:
+                resolution[r, target] = True
+            for m in range(seats):
+                if vetoed[m] and seat_agent[m] >= 0:  # a veto is its holder's act
+                    for q in range(indices.shape[1]):
+                        indices[r, q] += veto_score[q]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -705,13 +770,16 @@ def seed(w, p, t, ev_day, ev_actor, ev_action, ev_target, ev_casualties):
     level, since, memory, act, is_state = w.level, w.since, p.memory, t.act, t.is_state
     runs, n = level.shape[0], level.shape[1]
     key = np.uint64(0)  # nothing is drawn
+    wf, wi, pf, tf = _fields(w, p, t)
+    sets = np.arange(runs)  # run r is parameter set r
     reduce, cap = np.empty((n, n), dtype=np.int64), np.empty((n, n), dtype=np.int64)
     for r in range(runs):
         s = r
         decay, relax = memory[s, DECAY], int(memory[s, RELAX])
         for e in range(ev_day.shape[0]):
             i, a, j, day = ev_actor[e], ev_action[e], ev_target[e], ev_day[e]
-            _act(w, p, t, r, s, i, a, j, day, decay ** (-day), key, False, w.meeting_day[r])
+            _act(wf, wi, pf, tf, r, s, i, a, j, day, decay ** (-day), key, False,
+                 w.meeting_day[r])
             w.casualties[r] += ev_casualties[e]
             reduce[:] = 0
             cap[:] = MAX_LEVEL
@@ -729,22 +797,28 @@ def seed(w, p, t, ev_day, ev_actor, ev_action, ev_target, ev_casualties):
                 steps = min(since[r, x, y] // relax, level[r, x, y])
                 level[r, x, y] -= steps
                 since[r, x, y] = since[r, x, y] % relax
-        _track(w, p, t, r, s, 0)
+        _track(w, p, t, sets, r, 1, 0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def choice_table(w, p, t, set_of, r, i, day):
     """Actor ``i``'s candidates in run ``r`` on ``day``: (utility, feasible), row by row.
 
-    The same computation as the day's own choice, for one run (players, tests).
+    The same computation as the day's own choice, for one run (players, tests);
+    a move closed today has utility 0.
     """
     n = w.level.shape[1]
-    count = t.cand_start[i + 1] - t.cand_start[i]
+    first, count = t.cand_start[i], t.cand_start[i + 1] - t.cand_start[i]
     pair, top = np.empty((n, n, 1)), np.empty(1)
     pressed, pressing = np.empty((n, 1)), np.empty((n, 1))
     per_target, per_run = np.empty((8, n, 1)), np.empty((16, 1))
     u, ok = np.empty((count, 1)), np.empty((count, 1), dtype=np.bool_)
+    opened, wanted = np.empty(count, dtype=np.bool_), np.empty(count, dtype=np.bool_)
     _views(w, t, r, 1, pair, pressed, pressing, top)
     _utilities(w, p, t, set_of, r, 1, i, day, pair, pressed, pressing, top, per_target, per_run,
-               u, ok, np.empty(count, dtype=np.bool_))
-    return u[:, 0].copy(), ok[:, 0].copy()
+               np.empty((count, 1), dtype=np.bool_), u, ok, opened, wanted)
+    utility = np.zeros(count)
+    for c in range(count):
+        if ok[c, 0]:
+            utility[c] = u[t.cand_util[first + c] - t.util_start[i], 0]
+    return utility, ok[:, 0].copy()

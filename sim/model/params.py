@@ -71,6 +71,12 @@ def tables(scenario: Scenario) -> D.Tables:
                 if j != i and other.kind == action.target:
                     rows.append(_candidate(catalogue, action, j))
         starts.append(len(rows))
+    cand = np.array(rows, dtype=np.float64).reshape(-1, len(D.CAND_COLUMNS))
+    feas = _groups(cand, starts, lambda row: tuple(row[[D.C_TARGET, *FEASIBILITY_COLUMNS]]))
+    util = _groups(cand, starts, lambda row: (
+        row[D.C_ACTION] == D.HOLD, row[D.C_TARGET], row[D.C_TONE], row[D.C_WEIGHT],
+        -1 if row[D.C_ACTION] == D.HOLD else act[int(row[D.C_ACTION]), D.A_LEVEL],
+        int(row[D.C_FLAGS]) & D.MEETING_DUE))
     council = next((i for i, a in enumerate(actors) if a.kind == "institution"), -1)
     seats = sorted(actors[council].council.members) if council >= 0 else []
     members = actors[council].council.members if council >= 0 else {}
@@ -80,7 +86,8 @@ def tables(scenario: Scenario) -> D.Tables:
         is_state=is_state,
         key=np.array([slot_key(a) for a in ids], dtype=np.uint64),
         cand_start=np.array(starts, dtype=np.int64),
-        cand=np.array(rows, dtype=np.float64).reshape(-1, len(D.CAND_COLUMNS)),
+        cand=cand, cand_feas=feas[0], feas_start=feas[1], feas_rep=feas[2],
+        cand_util=util[0], util_start=util[1], util_rep=util[2],
         act=act,
         score=schemes,
         veto_score=schemes[catalogue.index["veto"]].copy(),
@@ -90,6 +97,28 @@ def tables(scenario: Scenario) -> D.Tables:
         council=np.int64(council),
         gp=np.array([ids.index(a) for a in gp.actors] if gp else [-1, -1], dtype=np.int64),
     )
+
+
+FEASIBILITY_COLUMNS = (D.C_MIN_LEVEL, D.C_AGAINST, D.C_BY_TARGET, D.C_PRESSED, D.C_COMMIT,
+                       D.C_MILITARY, D.C_NAVAL, D.C_ECONOMIC, D.C_FLAGS)
+"""What a candidate's feasibility depends on, besides its target."""
+
+
+def _groups(cand: np.ndarray, starts: list[int], key) -> tuple[np.ndarray, ...]:
+    """Group each actor's candidates by ``key``: (group of each candidate, first group of
+    each actor, a candidate of each group). Groups are numbered in order of appearance.
+    """
+    of, first, rep = np.empty(len(cand), dtype=np.int64), [0], []
+    for i in range(len(starts) - 1):
+        seen: dict = {}
+        for c in range(starts[i], starts[i + 1]):
+            k = key(cand[c])
+            if k not in seen:
+                seen[k] = len(rep)
+                rep.append(c)
+            of[c] = seen[k]
+        first.append(len(rep))
+    return of, np.array(first, dtype=np.int64), np.array(rep, dtype=np.int64)
 
 
 def _candidate(catalogue, action, target: int) -> list[float]:
