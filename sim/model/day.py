@@ -543,8 +543,9 @@ def _act(wf, wi, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _fields(w, p, t):
-    """The arrays :func:`_act` reads, out of the World, Params and Tables tuples (once: each
-    read of a tuple's field costs a reference count).
+    """The arrays :func:`_act` reads, out of the World, Params and Tables tuples.
+
+    Read once per block: each read of a tuple's field costs a reference count.
     """
     return ((w.hostility, w.cooperation, w.indices, w.military, w.inquiry, w.casualties,
              w.restraint),
@@ -570,8 +571,9 @@ def _lower(act, is_state, i, a, j, reduce, cap):
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted):
-    """The day's levels in runs ``base ..`` (moves[i, k] of run base + k): de-escalation of
-    the starting levels, then force, then relaxation.
+    """The day's levels in runs ``base ..`` (moves[i, k] of run base + k).
+
+    De-escalation of the starting levels, then force, then relaxation.
     """
     level, since, act, is_state, memory = w.level, w.since, t.act, t.is_state, p.memory
     n = level.shape[1]

@@ -105,8 +105,10 @@ FEASIBILITY_COLUMNS = (D.C_MIN_LEVEL, D.C_AGAINST, D.C_BY_TARGET, D.C_PRESSED, D
 
 
 def _groups(cand: np.ndarray, starts: list[int], key) -> tuple[np.ndarray, ...]:
-    """Group each actor's candidates by ``key``: (group of each candidate, first group of
-    each actor, a candidate of each group). Groups are numbered in order of appearance.
+    """Group each actor's candidates by ``key``.
+
+    Returns the group of each candidate, the first group of each actor and a
+    candidate of each group; groups are numbered in order of appearance.
     """
     of, first, rep = np.empty(len(cand), dtype=np.int64), [0], []
     for i in range(len(starts) - 1):
