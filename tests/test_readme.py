@@ -157,3 +157,14 @@ def test_the_layout_table_names_every_module():
     assert modules <= listed, sorted(modules - listed)
     assert packages <= folders, sorted(packages - folders)
     assert all((ROOT / name).exists() for name in listed | folders), sorted(listed | folders)
+
+
+def test_the_python_example_runs(monkeypatch):
+    """The README's Python example (parameter sets, Mesa steps, a branch from a saved day)
+    runs as written and gives what its comments say."""
+    block = README.split("From Python:\n\n```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    names: dict = {}
+    exec(compile(block, "README.md", "exec"), names)
+    assert names["runs"].n_runs == 1000 and names["model"].day == 10
+    assert names["what_if"].n_runs == 500
