@@ -46,6 +46,29 @@ def test_local_cluster_matches_the_local_backend(baseline):
     assert (ens2.aggregate.index == ens.aggregate.index).all()
 
 
+def test_parameter_sets_and_continuations_on_a_cluster_match_the_local_backend(baseline):
+    """An ensemble of parameter sets, and continuations of a saved run, give the same rows
+    on a two-worker cluster as in this process."""
+    from sim.ensemble.dask_backend import DaskBackend
+    from sim.model.model import EscalationModel
+    from sim.model.params import ParameterSets
+    from sim.model.state import SavedState
+    sets = ParameterSets(baseline, {"actors.USA.resolve": [0.3, 0.6, 0.9]})
+    model = EscalationModel(baseline, runs=[4], seed=5, days=30)
+    for _ in range(8):
+        model.step()
+    origin = SavedState.of(model)
+    jobs = [dict(runs=120, parameters=sets), dict(runs=150, origin=origin)]
+    expected = [collect(baseline, seed=5, days=30, **job)[0] for job in jobs]
+    backend = DaskBackend(workers=2)
+    try:
+        got = [collect(baseline, backend=backend, seed=5, days=30, chunk_size=35, **job)[0]
+               for job in jobs]
+    finally:
+        backend.close()
+    assert got == expected
+
+
 def test_killing_a_worker_mid_run_changes_nothing(baseline):
     """A worker process is killed after the first chunk arrives; its tasks are computed
     again elsewhere and the rows are still byte-identical."""

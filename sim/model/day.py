@@ -1,8 +1,9 @@
 """The crisis day, defined once and compiled: decisions, simultaneous moves, the Council, outcomes.
 
 Everything the model does in a day is in this module, as numba functions over
-one run at a time; :class:`sim.model.model.EscalationModel` calls
-:func:`advance` once per day for a whole batch of runs. The three inputs are
+blocks of runs (each run computed on its own, the block sharing only loops);
+:class:`sim.model.model.EscalationModel` calls :func:`advance` once per day
+for a whole batch of runs. The three inputs are
 
 - the **world state** (:class:`World`): arrays with a leading *runs* axis;
 - the **parameters** (:class:`Params`): arrays with a leading *parameter set*
