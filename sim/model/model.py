@@ -22,7 +22,7 @@ from sim.model import outcomes as oc
 from sim.model.agents import CouncilAgent, StateAgent
 from sim.model.params import ParameterSets, tables
 from sim.model.rng import run_keys
-from sim.model.rules import DecisionRule, LogitRule, ScheduledRule
+from sim.model.rules import LOGIT, DecisionRule, ScheduledRule
 
 HOLD, NO_TARGET = D.HOLD, D.NO_TARGET
 
@@ -171,7 +171,7 @@ class EscalationModel(mesa.Model):
         for (day, actor), (action, target) in (forced or {}).items():
             schedule[actor][day] = self._move(action, target)
         rules = rules or {}
-        self.rules = [ScheduledRule(schedule[a], then=rules.get(a, LogitRule()))
+        self.rules = [ScheduledRule(schedule[a], then=rules.get(a, LOGIT))
                       for a in self.actor_ids]
         self._forced: dict[int, tuple[int, int]] = {}
 
