@@ -180,7 +180,7 @@ class Oracle:
             else:
                 said_yes = draw < s["seat_yes"][k][target]
                 veto = (self.seat_permanent[k] and not said_yes
-                        and draw >= 1 - s["seat_veto"][k])
+                        and draw >= 1 - s["seat_veto"][k][target])
             yes += said_yes
             vetoed.append(veto)
         return yes, yes >= s["votes_to_pass"] and not any(vetoed), vetoed

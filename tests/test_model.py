@@ -235,3 +235,23 @@ def test_the_days_own_exponential_is_accurate_to_a_few_ulps():
                 np.empty(BLOCK), np.empty(BLOCK, dtype=np.int64))
     ulps = np.abs(u - want) / np.spacing(want)
     assert (want > 0).sum() > 0.9 * want.size and ulps.max() <= 4, ulps.max()
+
+
+def test_a_permanent_seat_vetoes_by_the_drafts_target(variant):
+    """With veto_probability_by_target, a permanent non-agent seat that never votes yes
+    vetoes every draft against one state and none against another (400 runs): a patron
+    shields its client, not whoever is the target. Without the mapping, the seat's one
+    veto_probability holds for every target, as before."""
+    from sim.inputs.scenario import load_scenario
+    path = variant("actors:\n  UNSC:\n    council:\n      members:\n        CHN:\n"
+                   "          yes_probability: 0.0\n          yes_probability_by_target: null\n"
+                   "          veto_probability: 1.0\n"
+                   "          veto_probability_by_target: {USA: 0.0}\n")
+    model = EscalationModel(load_scenario(path), runs=400, seed=4, days=30, record=True)
+    model.run()
+    ids = model.actor_ids
+    by_target: dict[str, list[bool]] = {}
+    for _day, _run, target, _yes, vetoes, _passed in model.vote_log():
+        by_target.setdefault(ids[target], []).append("CHN" in vetoes)
+    assert by_target.get("VEN") and all(by_target["VEN"]), "every draft on VEN vetoed"
+    assert by_target.get("USA") and not any(by_target["USA"]), "no draft on USA vetoed"

@@ -33,7 +33,7 @@ def structure():
                        dtype=float)
     params = D.Params(np.zeros((1, n, len(D.ACTOR_COLUMNS))), np.zeros((1, n, n)),
                       np.zeros((1, n, n)), np.zeros((1, len(D.COUNCIL_COLUMNS))),
-                      np.zeros((1, 0, n)), np.zeros((1, 0)), np.zeros((1, 3)), outcome)
+                      np.zeros((1, 0, n)), np.zeros((1, 0, n)), np.zeros((1, 3)), outcome)
     none = np.zeros(0)
     empty, starts = np.zeros(0, np.int64), np.zeros(n + 1, np.int64)
     tables = D.Tables(IS_STATE, np.zeros(n, np.uint64), starts,

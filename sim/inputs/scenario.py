@@ -53,6 +53,7 @@ class CouncilMember(Record):
     yes_probability: Num = Field(0.5, ge=0, le=1)
     yes_probability_by_target: dict[Str, Fraction] = {}
     veto_probability: Num = Field(0.0, ge=0, le=1)
+    veto_probability_by_target: dict[Str, Fraction] = {}
 
 
 class Council(Record):
@@ -356,9 +357,10 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
                 if member in actors and actors[member].kind != "state":
                     problems.append(doc.problem((*base, "council", "members", member),
                                                 "a Council member must be a state"))
-                for target in seat.yes_probability_by_target:
-                    need_actor(target, (*base, "council", "members", member,
-                                        "yes_probability_by_target", target), "state")
+                for field in ("yes_probability_by_target", "veto_probability_by_target"):
+                    for target in getattr(seat, field):
+                        need_actor(target, (*base, "council", "members", member, field,
+                                            target), "state")
             if actor.council.votes_to_pass > len(members):
                 problems.append(doc.problem(
                     (*base, "council", "votes_to_pass"),

@@ -126,7 +126,7 @@ Params = namedtuple("Params", [
     "commitment",  # f8[sets, n, n]: i's commitment to j
     "council",  # f8[sets, COUNCIL_COLUMNS]
     "seat_yes",  # f8[sets, seats, n]: a non-agent seat's chance of yes, by draft target
-    "seat_veto",  # f8[sets, seats]: a permanent non-agent seat's veto chance
+    "seat_veto",  # f8[sets, seats, n]: a permanent non-agent seat's veto chance, by target
     "memory",  # f8[sets, MEMORY_COLUMNS]
     "outcome",  # f8[sets, OUTCOME_COLUMNS]
 ])
@@ -479,7 +479,7 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
             said_yes, veto = pick[0] == 0, pick[0] == 2
         else:
             said_yes = draw < seat_yes[s, k, target]
-            veto = seat_permanent[k] and not said_yes and draw >= 1 - seat_veto[s, k]
+            veto = seat_permanent[k] and not said_yes and draw >= 1 - seat_veto[s, k, target]
         yes += said_yes
         vetoed[k] = veto
         any_veto |= veto

@@ -156,11 +156,13 @@ def base_params(scenario: Scenario) -> D.Params:
     body = next((a.council for a in actors if a.kind == "institution"), None)
     seats = sorted(body.members) if body else []
     council = np.array([float(getattr(body, c)) if body else 0.0 for c in D.COUNCIL_COLUMNS])
-    seat_yes, seat_veto = np.zeros((len(seats), n)), np.zeros(len(seats))
+    seat_yes, seat_veto = np.zeros((len(seats), n)), np.zeros((len(seats), n))
     for k, name in enumerate(seats):
         seat = body.members[name]
         seat_yes[k] = [seat.yes_probability_by_target.get(a, seat.yes_probability) for a in ids]
-        seat_veto[k] = seat.veto_probability if seat.permanent else 0.0
+        if seat.permanent:
+            seat_veto[k] = [seat.veto_probability_by_target.get(a, seat.veto_probability)
+                            for a in ids]
     out = spec.outcomes
     gp = out.great_power_confrontation
     outcome = np.array([out.deescalated.max_level, out.deescalated.sustain_days,
@@ -253,12 +255,19 @@ def parameter_paths(scenario: Scenario) -> dict[str, ParameterPath]:
             paths[f"{at}.yes_probability"] = _limits(CouncilMember, "yes_probability",
                                                      field="seat_yes", index=(k, rest),
                                                      fan_out=True)
-            if body.members[seat].permanent:
-                paths[f"{at}.veto_probability"] = _limits(CouncilMember, "veto_probability",
-                                                          field="seat_veto", index=(k,))
             for other in states:
                 paths[f"{at}.yes_probability_by_target.{other}"] = ParameterPath(
                     "seat_yes", (k, ids.index(other)), 0.0, 1.0)
+            if not body.members[seat].permanent:
+                continue
+            given = body.members[seat].veto_probability_by_target
+            rest = np.array([j for j, a in enumerate(ids) if a not in given], dtype=np.int64)
+            paths[f"{at}.veto_probability"] = _limits(CouncilMember, "veto_probability",
+                                                      field="seat_veto", index=(k, rest),
+                                                      fan_out=True)
+            for other in states:
+                paths[f"{at}.veto_probability_by_target.{other}"] = ParameterPath(
+                    "seat_veto", (k, ids.index(other)), 0.0, 1.0)
     for k, name in enumerate(D.MEMORY_COLUMNS):
         paths[f"memory.{name}"] = _limits(Memory, name, field="memory", index=(k,))
     models = {"deescalated": Deescalated, "militarized_clash": LevelThreshold,
@@ -333,7 +342,7 @@ class ParameterSets:
         return D.Params(**fields)
 
     def _check_votes(self, source, lines):
-        seats = self.params.seat_veto.shape[1]
+        seats = self.params.seat_yes.shape[1]
         need = self.params.council[:, D.VOTES]
         bad = np.nonzero((need > seats) & (seats > 0))[0]
         if bad.size:
