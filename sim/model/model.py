@@ -217,10 +217,6 @@ class EscalationModel(mesa.Model):
         """Escalation index under the scenario's scoring scheme, per run (a view)."""
         return self.world.indices[:, self.scheme]
 
-    def max_state_level(self) -> np.ndarray:
-        """Highest level over directed state pairs, per run."""
-        return np.where(self.state_pairs, self.world.level, 0).max(axis=(1, 2))
-
     def on_day(self, day: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(index under every scheme, levels) of every run at the end of ``day``, if known."""
         if day == self.day:

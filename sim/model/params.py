@@ -249,25 +249,11 @@ def parameter_paths(scenario: Scenario) -> dict[str, ParameterPath]:
         for k, seat in enumerate(sorted(body.members)):
             if seat in spec.actors:  # a state of the scenario votes by its decision rule
                 continue
-            at = f"{base}.council.members.{seat}"
-            given = body.members[seat].yes_probability_by_target
-            rest = np.array([j for j, a in enumerate(ids) if a not in given], dtype=np.int64)
-            paths[f"{at}.yes_probability"] = _limits(CouncilMember, "yes_probability",
-                                                     field="seat_yes", index=(k, rest),
-                                                     fan_out=True)
-            for other in states:
-                paths[f"{at}.yes_probability_by_target.{other}"] = ParameterPath(
-                    "seat_yes", (k, ids.index(other)), 0.0, 1.0)
-            if not body.members[seat].permanent:
-                continue
-            given = body.members[seat].veto_probability_by_target
-            rest = np.array([j for j, a in enumerate(ids) if a not in given], dtype=np.int64)
-            paths[f"{at}.veto_probability"] = _limits(CouncilMember, "veto_probability",
-                                                      field="seat_veto", index=(k, rest),
-                                                      fan_out=True)
-            for other in states:
-                paths[f"{at}.veto_probability_by_target.{other}"] = ParameterPath(
-                    "seat_veto", (k, ids.index(other)), 0.0, 1.0)
+            member = body.members[seat]
+            kinds = ("yes", "veto") if member.permanent else ("yes",)
+            for kind in kinds:
+                paths.update(_seat_paths(f"{base}.council.members.{seat}", kind, k, member, ids,
+                                         states))
     for k, name in enumerate(D.MEMORY_COLUMNS):
         paths[f"memory.{name}"] = _limits(Memory, name, field="memory", index=(k,))
     models = {"deescalated": Deescalated, "militarized_clash": LevelThreshold,
@@ -277,6 +263,24 @@ def parameter_paths(scenario: Scenario) -> dict[str, ParameterPath]:
         if group == "great_power_confrontation" and spec.outcomes.great_power_confrontation is None:
             continue
         paths[f"outcomes.{name}"] = _limits(models[group], field, field="outcome", index=(k,))
+    return paths
+
+
+def _seat_paths(at: str, kind: str, k: int, member, ids: list[str], states: list[str]
+                ) -> dict[str, ParameterPath]:
+    """Seat ``at``'s ``<kind>_probability`` and ``<kind>_probability_by_target.<ID>`` paths.
+
+    The first sets the targets the file gives no value of their own, so a
+    table's per-target values override it.
+    """
+    name, field = f"{kind}_probability", f"seat_{kind}"
+    given = getattr(member, f"{name}_by_target")
+    rest = np.array([j for j, a in enumerate(ids) if a not in given], dtype=np.int64)
+    paths = {f"{at}.{name}": _limits(CouncilMember, name, field=field, index=(k, rest),
+                                     fan_out=True)}
+    for other in states:
+        paths[f"{at}.{name}_by_target.{other}"] = ParameterPath(field, (k, ids.index(other)),
+                                                                0.0, 1.0)
     return paths
 
 
