@@ -15,9 +15,9 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, Strict
 
 from sim.errors import InputError, Problem, did_you_mean
 from sim.inputs import catalogue as cat
@@ -148,6 +148,48 @@ class MonteCarlo(Record):
     seed: Int = Field(0, ge=0, le=2**63 - 1)
 
 
+OUTCOME_CLASSES = ("deescalated", "frozen", "militarized_clash", "war",
+                   "great_power_confrontation")
+"""Ids of the five outcome classes, in the order of :data:`sim.model.outcomes.OUTCOMES`."""
+OutcomeClass = Literal[OUTCOME_CLASSES]  # type: ignore[valid-type]
+
+
+def _check_url(url: str) -> str:
+    """A source must be a web address a reader can open."""
+    if url.startswith(("https://", "http://")) and len(url) > len("https://"):
+        return url
+    raise ValueError(f"must be a web address starting with https:// or http://, got {url!r}")
+
+
+class ObservedSource(Record):
+    """Where a historical case's coding comes from."""
+
+    url: Annotated[str, Strict(), AfterValidator(_check_url)]
+    title: Str = ""
+
+
+class FirstDays(Record):
+    """Day (after ``start_date``) each threshold was first crossed; absent if never."""
+
+    deescalated: Int | None = Field(None, ge=0, le=MAX_HORIZON_DAYS)
+    militarized_clash: Int | None = Field(None, ge=0, le=MAX_HORIZON_DAYS)
+    war: Int | None = Field(None, ge=0, le=MAX_HORIZON_DAYS)
+    great_power_confrontation: Int | None = Field(None, ge=0, le=MAX_HORIZON_DAYS)
+
+
+class Observed(Record):
+    """What happened in a historical case (scored by ``escsim backtest``, ignored by runs)."""
+
+    outcome: OutcomeClass
+    alternative: OutcomeClass | None = None
+    first_days: FirstDays = FirstDays()
+    coercion: Literal["none", "complied", "government_fell"] = "none"
+    coercion_day: Int | None = Field(None, ge=0, le=MAX_HORIZON_DAYS)
+    icb: Int | None = Field(None, ge=1)
+    note: Str = ""
+    sources: tuple[ObservedSource, ...]
+
+
 class ScenarioSpec(Record):
     """Everything a scenario file may say."""
 
@@ -163,6 +205,7 @@ class ScenarioSpec(Record):
     scoring: Literal[cat.SCHEMES] = "rivera"  # type: ignore[valid-type]
     memory: Memory = Memory()
     montecarlo: MonteCarlo = MonteCarlo()
+    observed: Observed | None = None
 
 
 @dataclass(frozen=True)
@@ -375,6 +418,8 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
         if ev.day > spec.horizon_days:
             problems.append(doc.problem((*where, "day"), f"day {ev.day} is after the "
                                         f"horizon ({spec.horizon_days} days)"))
+    if spec.observed:
+        problems += _observed_problems(spec, doc)
     gp = spec.outcomes.great_power_confrontation
     if gp:
         for j, name in enumerate(gp.actors):
@@ -382,4 +427,30 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
         if gp.actors[0] == gp.actors[1]:  # a pair with itself never rises above level 0
             problems.append(doc.problem(("outcomes", "great_power_confrontation", "actors", 1),
                                         "the two great powers must be different actors"))
+    return problems
+
+
+def _observed_problems(spec: ScenarioSpec, doc: yamlio.Document) -> list[Problem]:
+    """An ``observed:`` coding must be one the scenario's runs could produce."""
+    obs, base = spec.observed, ("observed",)
+    problems = []
+    if not obs.sources:
+        problems.append(doc.problem((*base, "sources"), "needs at least one source (url, title)"))
+    if obs.alternative == obs.outcome:
+        problems.append(doc.problem((*base, "alternative"), "must differ from outcome"))
+    for name, day in obs.first_days:
+        if day is not None and day > spec.horizon_days:
+            problems.append(doc.problem((*base, "first_days", name), f"day {day} is after "
+                                        f"the horizon ({spec.horizon_days} days)"))
+    if obs.coercion_day is not None and obs.coercion == "none":
+        problems.append(doc.problem((*base, "coercion_day"), "needs coercion: complied or "
+                                    "government_fell"))
+    gp = "great_power_confrontation"
+    if spec.outcomes.great_power_confrontation is None:
+        # without the threshold no run can reach the class, so scoring it would be meaningless
+        named = [field for field in ("outcome", "alternative") if getattr(obs, field) == gp]
+        if obs.first_days.great_power_confrontation is not None:
+            named.append(f"first_days.{gp}")
+        problems += [doc.problem((*base, *field.split(".")), f"needs outcomes.{gp} "
+                                 "(the two great powers)") for field in named]
     return problems
