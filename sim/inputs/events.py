@@ -2,9 +2,11 @@
 
 A seed-events file lists what happened before the simulation starts (day
 offsets <= 0, relative to the article's date). Every event names the
-catalogue action it is coded as, repeats that action's codes and weights so a
-reader can check them against the text, and quotes the sentence fragment it
-was coded from.
+catalogue action it is coded as and repeats that action's codes and weights so
+a reader can check them against the text. A file built from one article
+(``source``) quotes the sentence fragment each event was coded from; a file
+without one (a historical case) gives each event the ``url`` of a public
+record instead, with an optional short quote from it.
 """
 
 from __future__ import annotations
@@ -52,14 +54,16 @@ class SeedEvent(Record):
     count: Int = Field(1, ge=1, le=100, description="how many times it happened that day")
     casualties: Num = Field(0, ge=0, le=MAX_EVENT_CASUALTIES,
                             description="deaths reported for this event")
-    quote: Str = Field(min_length=3)
+    quote: Str | None = Field(None, min_length=3)
+    url: Str | None = Field(None, pattern=r"^https?://\S+$",
+                            description="public record of the event (required without a source)")
     note: Str | None = None
 
 
 class SeedFile(Record):
-    """A seed-events file: its source text and the coded events."""
+    """A seed-events file: its source text (if any) and the coded events."""
 
-    source: Str
+    source: Str | None = None
     source_date: dt.date | None = None
     description: Str | None = None
     events: tuple[SeedEvent, ...] = Field(min_length=1, max_length=MAX_SEED_ACTS)
@@ -106,11 +110,22 @@ def load(path: Path | str, catalogue: cat.Catalogue | None = None
 
 
 def check_quotes(seeds: SeedFile, doc: yamlio.Document, source_dir: Path) -> list[Problem]:
-    """Every quote must occur verbatim in the source text."""
+    """Check provenance: every event quotes the source text, or names its record without one.
+
+    With a ``source``, every event needs a quote that occurs in it verbatim;
+    without one, every event needs the ``url`` of the public record it was
+    coded from (its quote, if any, is a short excerpt of that record).
+    """
+    if seeds.source is None:
+        return [doc.problem(("events", i), "an event needs a 'url' when the file has no "
+                            "'source' text to quote") for i, ev in enumerate(seeds.events)
+                if ev.url is None]
     try:
         with yamlio.named_by(doc, ("source",), seeds.source):
             text = yamlio.read_text(source_dir / seeds.source)
     except InputError as exc:
         return exc.problems
     return [doc.problem(("events", i, "quote"), f"quote not found in {seeds.source}")
-            for i, ev in enumerate(seeds.events) if ev.quote not in text]
+            if ev.quote is not None else
+            doc.problem(("events", i), f"an event needs a 'quote' from {seeds.source}")
+            for i, ev in enumerate(seeds.events) if ev.quote is None or ev.quote not in text]
