@@ -28,7 +28,8 @@ STATE_ACTIONS = [a for a in CAT.actions if "state" in a.actors and a.target == "
 GOLDSTEIN = {
     "010": 0.0, "026": 4.0, "028": 4.0, "0256": -0.3, "032": 4.5, "040": 1.0, "041": 1.0,
     "045": 5.0, "046": 7.0, "051": 3.4, "052": 3.5, "053": 3.8, "072": 8.3, "0842": 7.0,
-    "0871": 9.0, "093": -2.0, "100": -5.0, "111": -2.0, "112": -2.0, "120": -4.0, "129": -5.0,
+    "0871": 9.0, "093": -2.0, "037": 5.0, "080": 5.0, "139": -7.0, "181": -9.0,
+    "100": -5.0, "111": -2.0, "112": -2.0, "120": -4.0, "129": -5.0,
     "130": -4.4, "138": -7.0, "150": -7.2, "152": -7.2, "154": -7.2, "161": -4.0, "163": -8.0,
     "171": -9.2, "1711": -9.2, "190": -10.0, "191": -9.5, "195": -10.0,
 }
@@ -106,6 +107,8 @@ def satisfy(model, action, i, j):
         model.level[:, k, j] = req.target_under_pressure
     if req.holds_assets:
         model.assets[:, i, j] = 1
+    if req.min_level_by_target:
+        model.level[:, j, i] = np.maximum(model.level[:, j, i], req.min_level_by_target)
 
 
 def actor_for(model, action):
@@ -305,8 +308,83 @@ def test_effects_that_are_summed_are_bounded(tmp_path, old, new, words):
     text = catalogue.default_path().read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "actions.yaml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(InputError) as caught:
         catalogue.load(path)
     assert [p.line for p in caught.value.problems] == [text[:text.index(old)].count("\n") + 1]
     assert words in str(caught.value)
+
+
+# The moves real crises use (issue 10), with the codes the CAMEO 1.1b3 codebook and the PLOVER
+# codebook's CAMEO2PLOVER-2021 table give them, typed here from those sources.
+CRISIS_MOVES = {
+    "raid_capture_leader": ("181", "ASSAULT", 6),  # abduct, hijack, or take hostage
+    "short_invasion": ("190", "ASSAULT", 7),  # use conventional military force
+    "covert_strike": ("195", "ASSAULT", 6),  # employ aerial weapons
+    "seize_third_flag_ship": ("1711", "COERCE", 5),  # confiscate property
+    "shoot_down_drone": ("190", "ASSAULT", 6),
+    "issue_ultimatum": ("139", "THREATEN", 3),  # give ultimatum
+    "recognise_rival_government": ("161", "SANCTION", 2),  # reduce or break relations
+    "offer_deal": ("037", "AGREE", 0),  # express intent to settle dispute
+    "comply_with_demands": ("080", "CONCEDE", 0),  # yield
+}
+
+
+@pytest.mark.parametrize("action_id", CRISIS_MOVES)
+def test_crisis_moves_have_their_codes(action_id):
+    """Each move real crises use is in the catalogue with its CAMEO code, PLOVER type and
+    ladder level (its Goldstein weight is checked against the table above)."""
+    action = CAT[action_id]
+    assert (action.cameo, action.plover, action.level) == CRISIS_MOVES[action_id]
+    assert action.actors == ("state",) and action.target == "state"
+
+
+def test_crisis_moves_declare_their_effects():
+    """A raid or a short invasion may topple the target's government (the invasion more
+    likely, and deadlier: Grenada 1983 and Panama 1989 cost hundreds of lives); a drone
+    shootdown kills no one; an ultimatum is a threat with a deadline of days; an offer and a
+    compliance are marked for the model."""
+    raid, invasion = CAT["raid_capture_leader"].effects, CAT["short_invasion"].effects
+    assert 0 < raid.topple < invasion.topple <= 1
+    assert 0 < raid.casualties < invasion.casualties
+    assert CAT["shoot_down_drone"].effects.casualties == 0
+    assert CAT["covert_strike"].effects.casualties < raid.casualties
+    ultimatum = CAT["issue_ultimatum"].effects
+    assert ultimatum.threat and 1 <= ultimatum.deadline_days <= 7  # days, not a month
+    assert CAT["offer_deal"].effects.offer and CAT["comply_with_demands"].effects.comply
+    assert CAT["comply_with_demands"].requires.demanded
+    assert CAT["seize_third_flag_ship"].effects.seize_assets == 1
+    assert "naval" in CAT["seize_third_flag_ship"].requires.capability
+    # the model reads effects as columns; actions that do not declare one get 0
+    for name in ("topple", "deadline_days", "offer", "comply"):
+        column = CAT.effects[name]
+        declared = {a.id for a in CAT.actions if getattr(a.effects, name)}
+        assert {a.id for a, v in zip(CAT.actions, column, strict=True) if v} == declared
+
+
+def test_hostile_acts_are_not_gated_by_the_ladder():
+    """Ladder discipline is a cost in the decision model, not a gate: no act of level 2 or
+    more needs the pair to have reached a level first, so a fait accompli is possible."""
+    hostile = [a for a in CAT.actions if a.level >= 2]
+    assert len(hostile) >= 15
+    assert all(a.requires.min_level is None for a in hostile), [
+        a.id for a in hostile if a.requires.min_level is not None]
+    # gates of meaning stay: a ceasefire needs a fight, a negotiation a dispute
+    assert CAT["declare_ceasefire"].requires.min_level == 5
+    assert CAT["release_property"].requires.holds_assets
+
+
+def test_a_deadline_needs_a_threat(tmp_path):
+    """An ultimatum's deadline only means something for a threat: the catalogue refuses a
+    deadline on any other act, at its line."""
+    from sim.errors import InputError
+    text = catalogue.default_path().read_text(encoding="utf-8")
+    old, new = "effects: {threat: true, deadline_days: 3}", "effects: {deadline_days: 3}"
+    assert text.count(old) == 1
+    path = tmp_path / "actions.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        catalogue.load(path)
+    [problem] = caught.value.problems
+    assert problem.line == text[:text.index(old)].count("\n") + 1
+    assert "deadline needs threat: true" in str(caught.value)

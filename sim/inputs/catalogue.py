@@ -62,6 +62,8 @@ class Requires(Record):
     in_session: Bool = False
     once_per_session: Bool = False
     vote_only: Bool = False
+    demanded: Bool = False
+    """The target has an open demand on the actor (only then can the actor yield to it)."""
 
 
 MAX_SEIZE = 5
@@ -88,6 +90,14 @@ class Effects(Record):
     mediation: Num = Field(0.0, ge=0, le=1)
     fact_finding: Num = Field(0.0, ge=0, le=1)
     resolution: Bool = False
+    topple: Num = Field(0.0, ge=0, le=1)
+    """Chance the target's government falls (the model scales it by the local balance)."""
+    deadline_days: Int | None = Field(None, ge=1, le=365)
+    """Days a threat binds, instead of ``memory.threat_days`` (an ultimatum's deadline)."""
+    offer: Bool = False
+    """An offer of terms to the target."""
+    comply: Bool = False
+    """The actor yields to the target's demands (the target's coercion succeeds)."""
 
 
 class Action(Record):
@@ -135,7 +145,8 @@ class Catalogue:
         self.cooperation = np.maximum(0.0, self.tone)
         self.level = np.array([a.level for a in actions], dtype=np.int8)
         self.category = np.array([CATEGORIES.index(a.category) for a in actions])
-        # per-action effect columns keyed by effect name (ceasefire -1: none)
+        # per-action effect columns keyed by effect name (ceasefire -1: none; deadline_days
+        # 0: the threat binds memory.threat_days)
         self.effects = {name: self.column(f"effects.{name}") for name in Effects.model_fields}
         self.effects["ceasefire"] = self.column("effects.ceasefire", default=-1)
 
@@ -176,6 +187,9 @@ def load(path: Path | str | None = None) -> Catalogue:
         if action.level > 0 and action.goldstein >= 0:
             problems.append(doc.problem(("actions", i, "level"),
                                         "a hostile level needs a negative Goldstein weight"))
+        if action.effects.deadline_days is not None and not action.effects.threat:
+            problems.append(doc.problem(("actions", i, "effects", "deadline_days"),
+                                        "a deadline needs threat: true"))
     if problems:
         raise InputError(problems)
     return Catalogue(parsed.actions, dict(parsed.levels))
