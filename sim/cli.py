@@ -1,4 +1,4 @@
-"""The ``escsim`` command line: validate, run, compare, plot, story, actions.
+"""The ``escsim`` command line: validate, run, compare, plot, story, backtest, actions.
 
 Input problems are reported one per line as ``FILE:LINE: field: message``,
 with exit status 2 and no traceback (``--debug`` shows it).
@@ -172,6 +172,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_days,
                    help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: the "
                         "scenario's)")
+
+    p = sub.add_parser("backtest", help="score the model on coded historical crises",
+                       description="Run every case file (a scenario with an observed: "
+                                   "block) of DIR and write OUT/backtest/<id>/ with "
+                                   "report.html, cases.csv, scores.json (Brier and log "
+                                   "scores with bootstrap intervals, against a uniform guess "
+                                   "and ICB base rates), charts/ and manifest.json.")
+    p.add_argument("folder", metavar="DIR", type=Path, nargs="?",
+                   default=Path("scenarios/history"),
+                   help="folder of case files (default: scenarios/history)")
+    p.add_argument("--runs", type=_runs, default=1000,
+                   help=f"runs per case, at most {MAX_RUNS:,} (default: 1000)")
+    p.add_argument("--seed", type=_seed, default=0, help="master seed of every case (default: 0)")
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for results (default: outputs)")
+    p.add_argument("--workers", type=_workers,
+                   help=f"worker processes, at most {MAX_WORKERS} (default: all cores; 1 "
+                        "runs in this process)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(backend="local", scheduler=None, chunk_size=None)
 
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
@@ -480,6 +500,24 @@ def cmd_story(args) -> int:
     return 0
 
 
+def cmd_backtest(args) -> int:
+    """Score the model on the historical cases of a folder; print the table and scores."""
+    from sim.results import backtest
+    cases, notes = backtest.find_cases(args.folder)
+    base = backtest.load_base_rates(args.folder)
+    for note in notes:
+        print(note)
+    workers = max(_prepare(args, args.runs, args.runs, case.spec.horizon_days, case,
+                           args.out / "backtest") for case in cases)
+    with _working(args, args.runs * len(cases), workers) as (backend, progress):
+        folder, bt, numbers = backtest.run_to_folder(
+            args.folder, cases, base, args.out, args.runs, args.seed,
+            argv=["escsim", *sys.argv[1:]], backend=backend, progress=progress)
+    print(backtest.text_summary(bt, numbers))
+    print(f"results: {folder}\nreport: {folder / 'report.html'}")
+    return 0
+
+
 def cmd_actions(args) -> int:
     """Print the action catalogue as a table."""
     from sim.inputs import catalogue
@@ -496,7 +534,8 @@ def cmd_actions(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
-            "plot": cmd_plot, "story": cmd_story, "actions": cmd_actions}
+            "plot": cmd_plot, "story": cmd_story, "backtest": cmd_backtest,
+            "actions": cmd_actions}
 
 
 @contextlib.contextmanager
