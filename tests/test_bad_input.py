@@ -625,3 +625,39 @@ def test_capabilities_are_all_or_nothing(variant, tmp_path):
                       "      military: 0.1\n      naval: 0.1\n", "partial.yaml")
     lines = assert_rejected(partial, tmp_path / "out", expect_line=6)
     assert lines == [f"{partial}:6: actors.CUB.capabilities.economic: required field is missing"]
+
+
+@pytest.mark.parametrize("body, line, field, words", [
+    ("actors:\n  USA:\n    preset: coercr\n", 4, "actors.USA.preset",
+     ("unknown preset 'coercr'", "did you mean 'coercer'?")),
+    ("actors:\n  USA:\n    targets: alll\n", 4, "actors.USA.targets",
+     ("must be 'all' or a list of actor ids", "did you mean 'all'?")),
+    ("actors:\n  USA:\n    targets:\n      - VEN\n      - VNE\n", 6, "actors.USA.targets[1]",
+     ("unknown actor 'VNE'", "did you mean 'VEN'?")),
+    ("actors:\n  USA:\n    targets: [VEN, USA]\n", 4, "actors.USA.targets[1]",
+     ("an actor cannot target itself",)),
+    ("actors:\n  USA:\n    capabilities:\n      reach: 1.5\n", 5,
+     "actors.USA.capabilities.reach", ("must be <= 1",)),
+    ("actors:\n  UNSC:\n    council:\n      members:\n        DZA:\n          form: 2025-01-01\n",
+     7, "actors.UNSC.council.members.DZA.form", ("unknown field", "did you mean 'from'?")),
+    ("actors:\n  UNSC:\n    council:\n      members:\n        DZA:\n          from: 2026-01-01\n"
+     "          until: 2025-12-31\n", 8, "actors.UNSC.council.members.DZA.until",
+     ("the term ends (2025-12-31) before it starts (2026-01-01)",)),
+])
+def test_new_actor_and_seat_fields_are_checked(variant, tmp_path, body, line, field, words):
+    """Presets, targets, reach and terms of office get the house error: file, line, field
+    path, a hint for a near miss, exit status 2."""
+    assert_rejected(variant(body), tmp_path / "out", expect_line=line, field=field, words=words)
+
+
+def test_votes_must_be_reachable_on_every_day(variant, tmp_path):
+    """A Council that can pass drafts in December but not after five seats leave on
+    1 January (day 10 of the baseline) is refused at votes_to_pass, naming the first day
+    with too few members: the baseline's 2026 newcomers removed leave 10 seats."""
+    newcomers = "".join(f"        {m}: null\n" for m in ("BHR", "COL", "COD", "LVA", "LBR"))
+    path = variant(f"actors:\n  UNSC:\n    council:\n      votes_to_pass: 11\n      members:\n"
+                   f"{newcomers}")
+    lines = assert_rejected(path, tmp_path / "out", expect_line=5,
+                            field="actors.UNSC.council.votes_to_pass")
+    assert lines == [f"{path}:5: actors.UNSC.council.votes_to_pass: 11 votes can never be "
+                     "reached with 10 members sitting on day 10 (2026-01-01)"]

@@ -14,10 +14,19 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, Strict
+from pydantic import (
+    AfterValidator,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from sim.errors import InputError, Problem, did_you_mean
 from sim.inputs import catalogue as cat
@@ -44,6 +53,9 @@ class Capabilities(Record):
     military: Num = Unit
     naval: Num = Unit
     economic: Num = Unit
+    reach: Num = Field(1.0, ge=0.0, le=1.0)
+    """Share of the military strength the actor can bring to bear in the crisis theatre
+    (extended deterrence depends on the local balance of forces: Huth 1988)."""
 
 
 class CouncilMember(Record):
@@ -54,6 +66,23 @@ class CouncilMember(Record):
     yes_probability_by_target: dict[Str, Fraction] = {}
     veto_probability: Num = Field(0.0, ge=0, le=1)
     veto_probability_by_target: dict[Str, Fraction] = {}
+    from_: dt.date | None = Field(None, alias="from")
+    """First day of the seat's term (inclusive); None: sitting from the start."""
+    until: dt.date | None = None
+    """Last day of the seat's term (inclusive); None: sitting to the end."""
+
+    @model_serializer(mode="wrap")
+    def _dump_from(self, handler):
+        """Dump ``from_`` as ``from``, the name a file uses, so that a dump reads back."""
+        data = handler(self)
+        if isinstance(data, dict) and "from_" in data:
+            data["from"] = data.pop("from_")
+        return data
+
+    def sits(self, day: dt.date) -> bool:
+        """Whether the seat's term includes ``day``."""
+        return (self.from_ is None or self.from_ <= day) and (self.until is None
+                                                               or day <= self.until)
 
 
 class Council(Record):
@@ -69,21 +98,46 @@ class Council(Record):
     veto_cost: Num = Field(0.3, ge=0, le=10)
 
 
-class Actor(Record):
-    """One agent: a state or an institution."""
+class DecisionParameters(Record):
+    """The decision parameters an actor sets itself or takes from a role preset."""
 
-    name: Str
-    kind: Literal["state", "institution"]
-    capabilities: Capabilities = Capabilities(military=0.0, naval=0.0, economic=0.0)
     resolve: Num = Field(0.5, ge=0, le=1)
     reciprocity: Num = Field(0.5, ge=0, le=5)
     risk_aversion: Num = Field(0.5, ge=0, le=5)
     rationality: Num = Field(3.0, ge=0, le=100)
     audience_cost: Num = Field(0.5, ge=0, le=5)
     inertia: Num = Field(1.0, ge=0, le=10)
+
+
+class PresetsFile(Record):
+    """The role presets file: decision parameters by role."""
+
+    presets: dict[Str, DecisionParameters] = Field(min_length=1)
+
+
+class Actor(DecisionParameters):
+    """One agent: a state or an institution."""
+
+    name: Str
+    kind: Literal["state", "institution"]
+    preset: Str | None = None
+    capabilities: Capabilities = Capabilities(military=0.0, naval=0.0, economic=0.0)
+    targets: Literal["all"] | tuple[Str, ...] | None = None
+    """Whom the actor may act against: ``all``, these actors, or (None) the relevant ones."""
     pressure: dict[Str, Fraction] = {}
     commitments: dict[Str, Fraction] = {}
     council: Council | None = None
+
+    @field_validator("targets", mode="wrap")
+    @classmethod
+    def _one_targets_message(cls, value, handler):
+        """One message for a bad ``targets``, not one per member of the union."""
+        try:
+            return handler(value)
+        except ValidationError:
+            hint = did_you_mean(value, ["all"]) if isinstance(value, str) else None
+            raise ValueError("must be 'all' or a list of actor ids, got "
+                             f"{value!r}{f' ({hint})' if hint else ''}") from None
 
 
 class ScheduledEvent(Record):
@@ -224,6 +278,19 @@ class Scenario:
     file_sha256: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """SHA-256 of each file in ``files``, of the bytes that were read and validated."""
 
+    def seat_days(self) -> list[tuple[int | None, int | None]]:
+        """Each Council seat's first and last day of its term relative to day 0 (None: open).
+
+        Seats come in the order of their ids, the order of the model's seat axis;
+        no Council gives an empty list.
+        """
+        council = next((a.council for a in self.spec.actors.values() if a.council), None)
+        if council is None:
+            return []
+        start = self.spec.start_date
+        return [(_day(council.members[m].from_, start), _day(council.members[m].until, start))
+                for m in sorted(council.members)]
+
     @property
     def actor_ids(self) -> list[str]:
         """Actor ids in the order of the ids (the model's actor axis), whatever the file's order.
@@ -232,6 +299,11 @@ class Scenario:
         for a scenario whose actors are listed in another order.
         """
         return sorted(self.spec.actors)
+
+
+def _day(date: dt.date | None, start: dt.date) -> int | None:
+    """Days from ``start`` to ``date`` (None stays None)."""
+    return None if date is None else (date - start).days
 
 
 # ---------------------------------------------------------------- loading ---
@@ -294,11 +366,39 @@ def _merge(base, override, path: tuple, replaced: list):
     return override
 
 
+@cache
+def load_presets() -> tuple[PresetsFile, yamlio.Document]:
+    """The role presets shipped inside the package (``data/presets.yaml``), validated."""
+    doc = yamlio.load(Path(str(resources.files("sim.inputs") / "data" / "presets.yaml")))
+    return validate(PresetsFile, doc), doc
+
+
+def _apply_presets(doc: yamlio.Document) -> None:
+    """Give each actor that names a preset the preset's values for the fields it leaves out.
+
+    The merged document holds every value set in the file or the files it extends, so
+    an explicit value anywhere in the chain keeps it. A filled value's position is its
+    line in the presets file, whose comment says where the value comes from. An unknown
+    preset is left to :func:`_cross_check`.
+    """
+    presets, presets_doc = load_presets()
+    actors = doc.data.get("actors")
+    for aid, actor in (actors.items() if isinstance(actors, dict) else ()):
+        name = actor.get("preset") if isinstance(actor, dict) else None
+        if not isinstance(name, str) or name not in presets.presets:
+            continue
+        for field, value in presets_doc.data["presets"][name].items():
+            if field not in actor:
+                actor[field] = value
+                doc.where[("actors", aid, field)] = presets_doc.where[("presets", name, field)]
+
+
 def load_scenario(path: Path | str) -> Scenario:
     """Load, merge and validate a scenario file; raise :class:`InputError` on any problem."""
     path = Path(path)
     catalogue = cat.load()
     doc, docs = _read_with_extends(path, ())
+    _apply_presets(doc)
     spec = validate(ScenarioSpec, doc)
     problems = _cross_check(spec, doc, catalogue)
     seed_path = Path(spec.seed_events)
@@ -404,11 +504,8 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
                     for target in getattr(seat, field):
                         need_actor(target, (*base, "council", "members", member, field,
                                             target), "state")
-            if actor.council.votes_to_pass > len(members):
-                problems.append(doc.problem(
-                    (*base, "council", "votes_to_pass"),
-                    f"{actor.council.votes_to_pass} votes can never be reached with "
-                    f"{len(members)} members"))
+            problems += _council_problems(spec, actor.council, doc, (*base, "council"))
+        problems += _choice_problems(aid, actors, doc, base)
     for i, ev in enumerate(spec.schedule):
         where = ("schedule", i)
         if ev.action not in catalogue.index:
@@ -427,6 +524,57 @@ def _cross_check(spec: ScenarioSpec, doc: yamlio.Document, catalogue) -> list[Pr
         if gp.actors[0] == gp.actors[1]:  # a pair with itself never rises above level 0
             problems.append(doc.problem(("outcomes", "great_power_confrontation", "actors", 1),
                                         "the two great powers must be different actors"))
+    return problems
+
+
+def _choice_problems(aid: str, actors: dict, doc: yamlio.Document, base: tuple
+                     ) -> list[Problem]:
+    """An actor's ``preset`` must exist and its ``targets`` must name other actors, once."""
+    problems, actor = [], actors[aid]
+    presets = load_presets()[0].presets
+    if actor.preset is not None and actor.preset not in presets:
+        problems.append(doc.problem((*base, "preset"), f"unknown preset '{actor.preset}' "
+                                    f"(one of {', '.join(presets)})",
+                                    did_you_mean(actor.preset, presets)))
+    if isinstance(actor.targets, tuple):
+        for k, target in enumerate(actor.targets):
+            where = (*base, "targets", k)
+            if target == aid:
+                problems.append(doc.problem(where, "an actor cannot target itself"))
+            elif target in actor.targets[:k]:
+                problems.append(doc.problem(where, f"'{target}' is listed twice"))
+            else:
+                problems += _actor_problems(actors, doc, target, where)
+    return problems
+
+
+def _council_problems(spec: ScenarioSpec, council: Council, doc: yamlio.Document, base: tuple
+                      ) -> list[Problem]:
+    """Terms of office must be in order, and a draft must be able to pass on every day.
+
+    The sitting seats are counted on day 1 and on every day a term starts or ends
+    within the horizon, the only days the count changes.
+    """
+    problems = []
+    members = council.members
+    for member, seat in members.items():
+        if seat.from_ and seat.until and seat.from_ > seat.until:
+            problems.append(doc.problem((*base, "members", member, "until"),
+                                        f"the term ends ({seat.until}) before it starts "
+                                        f"({seat.from_})"))
+    start, need = spec.start_date, council.votes_to_pass
+    last = start + dt.timedelta(days=spec.horizon_days)
+    changes = {d for s in members.values() for d in (s.from_, s.until and
+                                                      s.until + dt.timedelta(days=1)) if d}
+    days = sorted({start + dt.timedelta(days=1)} | {d for d in changes if start < d <= last})
+    for day in days:
+        sitting = sum(seat.sits(day) for seat in members.values())
+        if sitting < need:
+            message = f"{need} votes can never be reached with {sitting} members"
+            if changes:  # terms of office: say when
+                message += f" sitting on day {(day - start).days} ({day})"
+            problems.append(doc.problem((*base, "votes_to_pass"), message))
+            break
     return problems
 
 

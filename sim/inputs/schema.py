@@ -76,7 +76,7 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     for part in loc:
         tp = _unwrap(tp)
         if _is_model(tp):
-            field = tp.model_fields.get(str(part))
+            field = next((f for n, f in tp.model_fields.items() if (f.alias or n) == part), None)
             if field is None:
                 return []
             tp = field.annotation
@@ -87,7 +87,7 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
         else:
             return []
     tp = _unwrap(tp)
-    return list(tp.model_fields) if _is_model(tp) else []
+    return [f.alias or n for n, f in tp.model_fields.items()] if _is_model(tp) else []
 
 
 def error_message(err: dict) -> tuple[str, str | None]:
