@@ -474,12 +474,10 @@ CAVEATS = (
 
 def _score_table(block: dict) -> str:
     from sim.results.report import esc, table
-    rows = []
-    for score, better in (("brier", "lower is better"), ("log", "higher is better")):
-        s = block[score]
-        rows.append([esc(f"{'Brier' if score == 'brier' else 'log score'} ({better})"),
-                     *(esc(_ci(s[key])) for key, _ in SCORE_ROWS)])
-    return table(["score", *(label for _, label in SCORE_ROWS)], rows, {1, 2, 3, 4, 5})
+    rows = [[esc(label), esc(_ci(block["brier"][key])), esc(_ci(block["log"][key]))]
+            for key, label in SCORE_ROWS]
+    return table(["forecast", "Brier (lower is better)", "log score (higher is better)"],
+                 rows, {1, 2})
 
 
 def write_report(bt: Backtest, numbers: dict, rows: list[dict], pngs: dict, path: Path):
