@@ -591,7 +591,9 @@ def test_start_date_must_leave_room_for_the_longest_horizon(variant):
     from sim.model import story
     messages = refusal(variant("start_date: 9999-06-01\nhorizon_days: 30\n"))
     assert any(": start_date: must be <= 9990-01-02" in m for m in messages), messages
-    last = load_scenario(variant("start_date: 9990-01-02\nhorizon_days: 3650\n"))
+    # in 9990 only the five permanent members' open-ended seats sit
+    last = load_scenario(variant("start_date: 9990-01-02\nhorizon_days: 3650\nactors:\n"
+                                 "  UNSC:\n    council:\n      votes_to_pass: 5\n"))
     assert last.spec.start_date + dt.timedelta(days=3650) == dt.date(9999, 12, 31)
     text = story.tell(last, 0, seed=0)
     assert "3650 days from 9990-01-02" in text

@@ -564,8 +564,8 @@ def _council_problems(spec: ScenarioSpec, council: Council, doc: yamlio.Document
                                         f"({seat.from_})"))
     start, need = spec.start_date, council.votes_to_pass
     last = start + dt.timedelta(days=spec.horizon_days)
-    changes = {d for s in members.values() for d in (s.from_, s.until and
-                                                      s.until + dt.timedelta(days=1)) if d}
+    changes = {s.from_ for s in members.values() if s.from_} | {
+        s.until + dt.timedelta(days=1) for s in members.values() if s.until and s.until < last}
     days = sorted({start + dt.timedelta(days=1)} | {d for d in changes if start < d <= last})
     for day in days:
         sitting = sum(seat.sits(day) for seat in members.values())
