@@ -391,7 +391,7 @@ def reliability_chart(bt: Backtest):
     for xi, yi, n in zip(x, y, pairs[filled], strict=True):
         ax.annotate(f"n={n}", (xi, yi), textcoords="offset points", xytext=(6, -12),
                     fontsize=8, color=GREY)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.02, 1.02)  # points at 0 or 1 stay whole
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(edges[::2])
     ax.set_xlabel("probability the model gave a class (bin mean)")
