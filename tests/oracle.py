@@ -26,8 +26,11 @@ from sim.model.rng import uniform
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 NEVER = -1_000_000  # docs/model.md, "State": no meeting, no session, no call for restraint
-CHOICE, CASUALTIES, VOTE = 0, 1, 2  # purposes: the low byte of a stream key
+CHOICE, CASUALTIES, VOTE, TOPPLE = 0, 1, 2, 3  # purposes: the low byte of a stream key
+COMPLIED, FELL = 1, 2  # how a coercer's aim was reached
+CALM_CAP = 1  # docs/model.md: after compliance or a fall, a pair holds words at most
 HOLD, NONE = -1, -1
+FORCE = 5  # docs/model.md: the first rung of force
 UNSET = -2  # in a table of given moves: the actor's logit rule chooses
 
 
@@ -64,6 +67,7 @@ class Oracle:
         self.seats = sorted(body.members) if body else []
         self.seat_actor = [self.ids.index(m) if m in self.ids else -1 for m in self.seats]
         self.seat_permanent = [body.members[m].permanent for m in self.seats]
+        self.seat_term = scenario.seat_days()  # (first, last) day of each seat's term
         structure = tables(scenario)  # only for the stream keys (made from the ids)
         self.key = [int(k) for k in structure.key]
         self.seat_key = [int(k) for k in structure.seat_key]
@@ -72,7 +76,7 @@ class Oracle:
         self.schemes = [catalogue.scores(s).tolist() for s in cat.SCHEMES]
         # candidates: hold, then every action the actor's kind may take (not vote-only) in
         # catalogue order, with each target of the action's kind in the order of the ids
-        self.candidates = []
+        self.candidates, self.nests = [], []
         for i, kind in enumerate(self.kind):
             rows = [(HOLD, NONE)]
             for a, action in enumerate(self.actions):
@@ -84,6 +88,15 @@ class Oracle:
                     rows += [(a, j) for j in range(self.n)
                              if j != i and self.kind[j] == action.target]
             self.candidates.append(rows)
+            # nests: a state's hostile acts by rung, its others by category; the
+            # Council's by action
+            self.nests.append([("hold",) if a == HOLD else
+                               ("action", a) if kind != "state" else
+                               ("rung", self.actions[a].level) if self.actions[a].level > 0
+                               else ("kind", self.actions[a].category) for a, _ in rows])
+        targets = [spec.actors[a].targets for a in self.ids]
+        self.open_targets = [[t == "all" or bool(t and self.ids[j] in t) for j in range(self.n)]
+                             for t in targets]
 
     # ------------------------------------------------------------------ choices ---
 
@@ -110,8 +123,54 @@ class Oracle:
             not req.meeting_due or s["meeting_day"] == day,
             not req.in_session or s["session_until"] >= day,
             not req.once_per_session or not s["voted"][t],
+            not req.demanded or (j != NONE and self.demand(s, j, i) > 0),
+            not (self.is_state[i] and j != NONE and self.is_state[j]) or self.relevant(s, i, j),
         ]
         return all(checks)
+
+    def demand(self, s, i, j) -> float:
+        """The open demand of i on j: its pressure until j complies or falls."""
+        reached = s["achieved"][i][j] or s["fallen"][j] >= 0
+        return 0.0 if reached else s["pressure"][i][j]
+
+    def relevant(self, s, i, j) -> bool:
+        """Whether i may act against state j: aims, allies, who presses i or its allies."""
+        lv, com = s["level"], s["commitment"]
+        return (self.open_targets[i][j] or s["pressure"][i][j] > 0 or com[i][j] > 0
+                or lv[j][i] > 0 or lv[i][j] > 0
+                or any(com[i][m] > 0 and lv[j][m] > 0 for m in range(self.n)))
+
+    def backing(self, s, j) -> float:
+        """The force that defends j where it stands (the formula block's ``backing``)."""
+        return self.f["backing"](s["military"][j], [(s["military"][m], s["actor"][m]["reach"],
+                                                     s["commitment"][m][j])
+                                                    for m in range(self.n)])
+
+    def sits(self, k, day) -> bool:
+        """Whether Council seat k sits on ``day``."""
+        start, end = self.seat_term[k]
+        return (start is None or start <= day) and (end is None or day <= end)
+
+    def vote_utilities(self, s, a, target):
+        """Member a's (yes, abstain, veto) utilities on a draft against ``target``."""
+        stake = 1.0 if target == a else s["commitment"][a][target]
+        return self.f["vote_utilities"](s["pressure"][a][target], float(s["level"][a][target]),
+                                        stake, s["veto_cost"])
+
+    def veto_free(self, s, target, day) -> float:
+        """The chance that no sitting permanent member vetoes a draft against ``target``."""
+        free = 1.0
+        for k, a in enumerate(self.seat_actor):
+            if not self.seat_permanent[k] or not self.sits(k, day):
+                continue
+            if a >= 0:
+                chance = self.f["veto_chance"](self.vote_utilities(s, a, target),
+                                               s["actor"][a]["rationality"])
+            else:
+                chance = self.f["seat_veto_chance"](s["seat_yes"][k][target],
+                                                    s["seat_veto"][k][target])
+            free *= 1.0 - chance
+        return free
 
     def utility(self, s, i, a, j, day) -> float:
         """U of candidate (a, j) of actor i: the formula block's functions."""
@@ -126,25 +185,36 @@ class Oracle:
             weight = f["council_weight"](fx.restraint, fx.mediation, fx.fact_finding,
                                          fx.resolution)
             tension = s["pressing"][j] if j != NONE else s["top_start"]
+            passes = (f["anticipated"](self.veto_free(s, j, day), s["foresight"])
+                      if fx.resolution and j != NONE else 1.0)
             return f["council_utility"](s["activism"], tension, weight,
-                                        action.requires.meeting_due, inertia)
+                                        action.requires.meeting_due, inertia, passes)
         if j == NONE:
             return f["statement_utility"](inertia)
         if not self.is_state[j]:
             return f["request_utility"](float(s["pressed"][i]), tone, inertia)
         h, c, mil, com = s["hostility"], s["cooperation"], s["military"], s["commitment"]
+        p = s["actor"][i]
+        if action.effects.comply:
+            demand = self.demand(s, j, i)
+            exposed = f["exposure"](mil[j], s["actor"][j]["reach"], self.backing(s, i))
+            threatened = 1.0 if s["threat_until"][j][i] >= day and demand > 0 else 0.0
+            offered = 1.0 if s["offer_until"][j][i] >= day else 0.0
+            return f["comply_utility"](demand, float(max(lv[i][j], lv[j][i])), exposed, threatened,
+                                       offered, p["resolve"], p["audience_cost"], inertia)
         tau = f["provocation_tone"](c[i][j], h[i][j], [(com[i][m], h[m][j]) for m in range(n)])
-        weak = f["weakness"](mil[i], mil[j], [(mil[m], com[m][j]) for m in range(n)])
+        weak = f["weakness"](mil[i], p["reach"], self.backing(s, j))
+        aim = self.demand(s, i, j)
         inst = 0.0
         if self.council >= 0:
             inst = f["institutional_weight"](s["restraint_until"] >= day, s["restraint"],
                                              s["resolution"][i], s["resolution_cost"],
                                              s["inquiry"][i])
-        p = s["actor"][i]
+        binds = 1.0 if s["threat_until"][i][j] >= day and aim > 0 else 0.0
         return f["state_utility"](
-            tone, float(action.level), float(max(lv[i][j], lv[j][i])), tau, weak,
-            s["pressure"][i][j], com[i][j], float(s["pressed"][j]),
-            f["war_weariness"](s["casualties"]), 1.0 if s["threat_until"][i][j] >= day else 0.0,
+            tone, float(action.level), action.effects.topple, float(max(lv[i][j], lv[j][i])),
+            tau, weak, aim, com[i][j], float(s["pressed"][j]),
+            f["war_weariness"](s["casualties"]), binds,
             inst, p["resolve"], p["reciprocity"], p["risk_aversion"], p["audience_cost"],
             inertia)
 
@@ -156,7 +226,8 @@ class Oracle:
         u = [self.utility(s, i, a, j, day) if good else 0.0
              for (a, j), good in zip(rows, ok, strict=True)]
         draw = float(uniform(np.uint64(run_key), day, np.uint64(self.key[i] | CHOICE)))
-        return rows[self.f["logit_choice"](u, ok, s["actor"][i]["rationality"], draw)]
+        return rows[self.f["nested_logit_choice"](u, ok, self.nests[i],
+                                                  s["actor"][i]["rationality"], draw)]
 
     def top(self, lv) -> int:
         """The highest level between two different states."""
@@ -167,12 +238,12 @@ class Oracle:
         """The Council's vote on a draft against ``target``: (yes, adopted, vetoed per seat)."""
         yes, vetoed = 0, []
         for k, a in enumerate(self.seat_actor):
+            if not self.sits(k, day):  # only the seats sitting today vote
+                vetoed.append(False)
+                continue
             draw = float(uniform(np.uint64(run_key), day, np.uint64(self.seat_key[k] | VOTE)))
             if a >= 0:
-                stake = 1.0 if target == a else s["commitment"][a][target]
-                u = self.f["vote_utilities"](s["pressure"][a][target],
-                                             float(s["level"][a][target]), stake,
-                                             s["veto_cost"])
+                u = self.vote_utilities(s, a, target)
                 options = 3 if self.seat_permanent[k] else 2
                 pick = self.f["logit_choice"](list(u[:options]), [True] * options,
                                               s["actor"][a]["rationality"], draw)
@@ -221,6 +292,7 @@ class Oracle:
             vote = (moves[c][1], yes, int(adopted))
         # ---- 2. every move takes effect together -----------------------------------------
         start = [row[:] for row in s["level"]]
+        self.topple(s, moves, day, run_key)  # on the day's starting balance
         convenes = c >= 0 and moves[c][0] != HOLD and self.actions[moves[c][0]].effects.convene
         start_meeting = day if convenes else s["meeting_day"]  # a session takes up requests
         decay = s["decay"]
@@ -246,9 +318,35 @@ class Oracle:
                 if vetoed[k] and a >= 0:  # an actor's veto is its act: it scores on the index
                     for q, scheme in enumerate(cat.SCHEMES):
                         s["indices"][q] += veto.score(scheme)
-        self.levels(s, moves, start)
+        self.levels(s, moves, start, day)
         self.track(s, day)
         return self.write(s, world), moves, vote, vetoed
+
+    def topple(self, s, moves, day, run_key):
+        """Raids and invasions that bring down their target's government (docs/model.md)."""
+        for i, (a, j) in enumerate(moves):
+            if a == HOLD or j == NONE or not self.is_state[j] or s["fallen"][j] >= 0:
+                continue
+            chance = self.actions[a].effects.topple
+            if chance <= 0:
+                continue
+            weak = self.f["weakness"](s["military"][i], s["actor"][i]["reach"], self.backing(s, j))
+            draw = float(uniform(np.uint64(run_key), day, np.uint64(self.key[i] | TOPPLE)))
+            if draw < chance * (1 - weak):
+                s["fallen"][j] = day
+        for j in range(self.n):
+            if s["fallen"][j] == day:
+                for m in range(self.n):
+                    if s["pressure"][m][j] > 0:
+                        s["achieved"][m][j] = True
+                self.succeed(s, day, FELL)
+
+    @staticmethod
+    def succeed(s, day, how):
+        """Record a coercer's success: its first day, a fall outranking compliance that day."""
+        day0, kind = s["success"]
+        if day0 < 0 or day0 == day:
+            s["success"] = [day, max(kind, how)]
 
     def effects(self, s, i, a, j, day, run_key, start, start_meeting):
         """Everything one act adds (memories, index, holdings, threats, aid, deaths, agenda)."""
@@ -273,8 +371,13 @@ class Oracle:
                 s["assets"][i][j] += fx.seize_assets
             if fx.release_assets:
                 s["assets"][i][j] = 0
-            if fx.threat:
-                s["threat_until"][i][j] = day + s["threat_days"]
+            if fx.threat:  # an ultimatum binds until its own deadline
+                s["threat_until"][i][j] = day + (fx.deadline_days or s["threat_days"])
+            if fx.offer:
+                s["offer_until"][i][j] = day + s["threat_days"]
+            if fx.comply and not s["achieved"][j][i]:
+                s["achieved"][j][i] = True
+                self.succeed(s, day, COMPLIED)
             if fx.capability_transfer > 0:
                 s["military"][j] = min(1.0, s["military"][j] + fx.capability_transfer)
             if fx.fact_finding > 0:
@@ -293,8 +396,8 @@ class Oracle:
                 s["restraint_until"] = day + s["restraint_days"]
                 s["restraint"] = fx.restraint
 
-    def levels(self, s, moves, start):
-        """De-escalation of the starting levels, then force, then relaxation."""
+    def levels(self, s, moves, start, day):
+        """De-escalation of the starting levels, then force, then relaxation below force."""
         n, lv = self.n, s["level"]
         reduce = [[0] * n for _ in range(n)]
         cap = [[cat.MAX_LEVEL] * n for _ in range(n)]
@@ -306,6 +409,13 @@ class Oracle:
                 reduce[x][y] += fx.lower_level
                 if fx.ceasefire is not None:
                     cap[x][y] = min(cap[x][y], fx.ceasefire)
+                if fx.comply:  # yielding ends the coercion between the two
+                    cap[x][y] = min(cap[x][y], CALM_CAP)
+        for j in range(n):  # the day after a government fell, its pairs hold words at most
+            if s["fallen"][j] == day - 1:
+                for m in range(n):
+                    cap[j][m] = min(cap[j][m], CALM_CAP)
+                    cap[m][j] = min(cap[m][j], CALM_CAP)
         for x in range(n):
             for y in range(n):
                 lv[x][y] = min(max(0, start[x][y] - reduce[x][y]), cap[x][y])
@@ -319,7 +429,8 @@ class Oracle:
                 acted[i][j] = True
         for x in range(n):
             for y in range(n):
-                days = 0 if acted[x][y] else s["since"][x][y] + 1
+                # force ends only by decisions: its clock does not run
+                days = 0 if acted[x][y] or lv[x][y] >= FORCE else s["since"][x][y] + 1
                 if days >= s["relax_days"] and lv[x][y] > 0:
                     lv[x][y] -= 1
                     days = 0
@@ -351,14 +462,15 @@ class Oracle:
         s = {name: getattr(world, name)[run].tolist() for name in World._fields}
         p = {name: getattr(params, name)[set_index].tolist() for name in params._fields}
         names = ("resolve", "reciprocity", "risk_aversion", "rationality", "audience_cost",
-                 "inertia", "military", "naval", "economic")
+                 "inertia", "military", "naval", "economic", "reach")
         s["actor"] = [dict(zip(names, row, strict=True)) for row in p["actor"]]
         s["naval"] = [row["naval"] for row in s["actor"]]
         s["economic"] = [row["economic"] for row in s["actor"]]
         s.update(pressure=p["pressure"], commitment=p["commitment"], seat_yes=p["seat_yes"],
                  seat_veto=p["seat_veto"])
         council = dict(zip(("meeting_delay_days", "session_days", "votes_to_pass", "activism",
-                            "resolution_cost", "restraint_days", "veto_cost"), p["council"],
+                            "resolution_cost", "restraint_days", "veto_cost", "foresight"),
+                           p["council"],
                            strict=True))
         for name in ("meeting_delay_days", "session_days", "restraint_days"):
             council[name] = int(council[name])

@@ -96,15 +96,15 @@ def test_paired_differences_match_an_independent_computation(policy_compare):
 
 
 def test_common_random_numbers_narrow_the_interval(policy_compare):
-    """Pairing helps: the paired interval of the great-power difference is narrower than
+    """Pairing helps: the paired interval of the frozen-crisis difference is narrower than
     the interval the same two probabilities would get from independent samples."""
     cmp = json.loads((policy_compare / "comparison.json").read_text())
-    row = cmp["outcomes"]["great-power confrontation"]
+    row = cmp["outcomes"]["frozen crisis"]
     pa, pb = row["probability"]
     lo, hi = row["difference"][1]["ci95"]
     unpaired = 1.959963984540054 * np.sqrt((pa * (1 - pa) + pb * (1 - pb)) / cmp["runs"])
     assert (hi - lo) / 2 < unpaired
-    assert lo > 0  # firmer Russian backing: more US-Russia confrontations, beyond noise
+    assert lo > 0  # firmer Russian backing deters force: more crises stay frozen, beyond noise
 
 
 def test_robustness_table_ranks_under_every_scheme(policy_compare):

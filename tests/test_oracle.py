@@ -33,8 +33,9 @@ SMALL = {"relax_days": (1, 8), "threat_days": (1, 30), "meeting_delay_days": (0,
 
 def random_sets(scenario, rng, n_sets: int) -> ParameterSets:
     """``n_sets`` parameter sets with every parameter path drawn within its valid range."""
-    seats = len(next((a.council.members for a in scenario.spec.actors.values() if a.council),
-                     {}))
+    terms = scenario.seat_days()  # the fewest seats sitting on any day of the horizon
+    seats = min((sum((a is None or a <= d) and (b is None or d <= b) for a, b in terms)
+                 for d in range(1, scenario.spec.horizon_days + 1)), default=0)
     table = {}
     for name, where in parameter_paths(scenario).items():
         last = name.rsplit(".", 1)[-1]
@@ -75,6 +76,12 @@ def scramble(model, rng, day: int):
                           -1)
     w.calm[:] = rng.integers(0, 20, runs)
     w.peak[:] = np.maximum(w.level, rng.integers(0, 8, shape) * pairs)
+    w.achieved[:] = rng.random(shape) < 0.2
+    w.offer_until[:] = rng.integers(-1, day + 20, shape)
+    w.fallen[:] = np.where(rng.random((runs, n)) < 0.1, rng.integers(0, day, (runs, n)), -1)
+    # a few runs whose coercer succeeded (some today: a fall then outranks compliance)
+    when = np.where(rng.random(runs) < 0.2, rng.choice([day - 5, day], runs), -1)
+    w.success[:] = np.stack([when, np.where(when >= 0, rng.integers(1, 3, runs), 0)], axis=1)
 
 
 def given_moves(oracle, rng, runs: int):
@@ -158,12 +165,12 @@ def test_baseline_runs_equal_oracle_day_by_day():
 
 def test_oracle_comparison_detects_a_changed_utility_term():
     """A copy of the docs' formula block with the weight of one term changed (aims:
-    pressure x hostility, times 1.5) makes the comparison fail: the test has teeth."""
-    term = "x += pressure * host"
+    coercion, times 1.5) makes the comparison fail: the test has teeth."""
+    term = "x += aim * (1 - weak)"
     block = formula_block()
     assert block.count(term) == 1
     scenario = load_scenario(BASELINE)
-    changed = Oracle(scenario, load_formulas(block.replace(term, "x += 1.5 * pressure * host")))
+    changed = Oracle(scenario, load_formulas(block.replace(term, "x += 1.5 * aim * (1 - weak)")))
     # the scenario's own parameters (rationality about 3: a 1.5-fold aim shifts many
     # choices), on scrambled states
     rng, day = np.random.default_rng(3), 20

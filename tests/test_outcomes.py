@@ -36,12 +36,15 @@ def structure():
                       np.zeros((1, 0, n)), np.zeros((1, 0, n)), np.zeros((1, 3)), outcome)
     none = np.zeros(0)
     empty, starts = np.zeros(0, np.int64), np.zeros(n + 1, np.int64)
-    tables = D.Tables(IS_STATE, np.zeros(n, np.uint64), starts,
-                      np.zeros((0, len(D.CAND_COLUMNS))), empty, starts, empty, empty, starts,
-                      empty, np.zeros((0, len(D.ACT_COLUMNS))),
-                      np.zeros((0, 1)), none, np.zeros(0, np.int64), np.zeros(0, np.bool_),
-                      np.zeros(0, np.uint64), np.int64(-1),
-                      np.array([ACTORS.index(a) for a in rules.great_power_confrontation.actors]))
+    tables = D.Tables(
+        is_state=IS_STATE, key=np.zeros(n, np.uint64), cand_start=starts,
+        cand=np.zeros((0, len(D.CAND_COLUMNS))), cand_feas=empty, feas_start=starts,
+        feas_rep=empty, cand_util=empty, util_start=starts, util_rep=empty,
+        act=np.zeros((0, len(D.ACT_COLUMNS))), score=np.zeros((0, 1)), veto_score=none,
+        seat_agent=empty, seat_permanent=np.zeros(0, np.bool_), seat_key=np.zeros(0, np.uint64),
+        seat_from=empty, seat_until=empty, cand_nest=empty, nests=np.zeros(n, np.int64),
+        open_targets=np.zeros((n, n), np.bool_), council=np.int64(-1),
+        gp=np.array([ACTORS.index(a) for a in rules.great_power_confrontation.actors]))
     return params, tables
 
 

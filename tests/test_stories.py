@@ -110,8 +110,13 @@ def test_story_tells_days_past_the_calendar_by_number():
     """A story whose days run past 31 December 9999 dates the days it can and tells the
     rest by their number alone, instead of failing on the calendar."""
     scenario = load_scenario(ROOT / "scenarios" / "caribbean-2025.yaml")
-    late = dataclasses.replace(scenario, spec=scenario.spec.model_copy(
-        update={"start_date": dt.date(9999, 12, 25)}))
+    spec = scenario.spec
+    # in 9999 only the permanent seats sit: five votes can pass a draft
+    unsc = spec.actors["UNSC"]
+    council = unsc.council.model_copy(update={"votes_to_pass": 5})
+    actors = {**spec.actors, "UNSC": unsc.model_copy(update={"council": council})}
+    late = dataclasses.replace(scenario, spec=spec.model_copy(
+        update={"start_date": dt.date(9999, 12, 25), "actors": actors}))
     days = story_days(story.tell(late, run=0, days=20))
     assert max(days) > 6, "the run is too quiet to test the calendar's end"
     for day, line in days.items():
@@ -127,8 +132,10 @@ def test_story_at_the_latest_start_date_and_longest_horizon(variant):
     the end and its last day is dated on or before 31 December 9999."""
     from sim.inputs.scenario import LAST_START_DATE
     from sim.limits import MAX_HORIZON_DAYS
+    # in 9990 only the permanent seats sit: five votes can pass a draft
     path = variant(f"start_date: {LAST_START_DATE.isoformat()}\n"
-                   f"horizon_days: {MAX_HORIZON_DAYS}\n")
+                   f"horizon_days: {MAX_HORIZON_DAYS}\n"
+                   "actors:\n  UNSC:\n    council:\n      votes_to_pass: 5\n")
     text = story.tell(load_scenario(path), run=1)
     days = story_days(text)
     assert max(days) <= MAX_HORIZON_DAYS and "Outcome:" in text

@@ -96,6 +96,7 @@ class Council(Record):
     resolution_cost: Num = Field(0.5, ge=0, le=10)
     restraint_days: Int = Field(7, ge=1, le=365)
     veto_cost: Num = Field(0.3, ge=0, le=10)
+    foresight: Num = Field(1.0, ge=0, le=1)
 
 
 class DecisionParameters(Record):

@@ -59,16 +59,18 @@ NEVER = -1_000_000
 """A day that is no day: no meeting requested, no session, no call for restraint."""
 
 # ---- purposes of an actor's random numbers (the low byte of its stream key) ----------
-DRAW_CHOICE, DRAW_CASUALTIES, DRAW_VOTE = np.uint64(0), np.uint64(1), np.uint64(2)
+DRAW_CHOICE, DRAW_CASUALTIES, DRAW_VOTE, DRAW_TOPPLE = (np.uint64(0), np.uint64(1), np.uint64(2),
+                                                      np.uint64(3))
 
 # ---- columns of Params.actor ----------------------------------------------------------
 ACTOR_COLUMNS = ("resolve", "reciprocity", "risk_aversion", "rationality", "audience_cost",
-                 "inertia", "military", "naval", "economic")
-RESOLVE, RECIPROCITY, RISK, RATIONALITY, AUDIENCE, INERTIA, MILITARY, NAVAL, ECONOMIC = range(9)
+                 "inertia", "military", "naval", "economic", "reach")
+(RESOLVE, RECIPROCITY, RISK, RATIONALITY, AUDIENCE, INERTIA, MILITARY, NAVAL, ECONOMIC,
+ REACH) = range(10)
 # ---- columns of Params.council ----------------------------------------------------------
 COUNCIL_COLUMNS = ("meeting_delay_days", "session_days", "votes_to_pass", "activism",
-                   "resolution_cost", "restraint_days", "veto_cost")
-DELAY, SESSION, VOTES, ACTIVISM, RESOLUTION_COST, RESTRAINT_DAYS, VETO_COST = range(7)
+                   "resolution_cost", "restraint_days", "veto_cost", "foresight")
+DELAY, SESSION, VOTES, ACTIVISM, RESOLUTION_COST, RESTRAINT_DAYS, VETO_COST, FORESIGHT = range(8)
 # ---- columns of Params.memory and Params.outcome ----------------------------------------
 MEMORY_COLUMNS = ("decay", "relax_days", "threat_days")
 DECAY, RELAX, THREAT_DAYS = range(3)
@@ -81,19 +83,27 @@ CALM_MAX, CALM_DAYS, CLASH_LEVEL, WAR_LEVEL, WAR_CASUALTIES, GP_LEVEL = range(6)
 ACT_COLUMNS = ("level", "hostility", "cooperation", "seize_assets", "release_assets",
                "casualties", "threat", "lower_level", "ceasefire", "capability_transfer",
                "third_party_hostility", "request_meeting", "convene", "restraint",
-               "mediation", "fact_finding", "resolution")
+               "mediation", "fact_finding", "resolution", "topple", "deadline_days", "offer",
+               "comply")
 (A_LEVEL, A_HOST, A_COOP, A_SEIZE, A_RELEASE, A_CASUALTIES, A_THREAT, A_LOWER, A_CEASEFIRE,
  A_TRANSFER, A_THIRD, A_REQUEST, A_CONVENE, A_RESTRAINT, A_MEDIATION, A_FACTS,
- A_RESOLUTION) = range(17)
+ A_RESOLUTION, A_TOPPLE, A_DEADLINE, A_OFFER, A_COMPLY) = range(21)
+FORCE = 5
+"""The first rung of force (coercive use of force): carrying out a threat, and levels that
+only decisions end."""
+CALM_CAP = 1
+"""A pair's level after the target complies or its government falls: words at most."""
 # ---- columns of Tables.cand: each candidate move's constants -----------------------------
 CAND_COLUMNS = ("action", "target", "tone", "min_level", "min_level_against_actor",
                 "min_level_by_target", "target_under_pressure", "commitment", "military",
                 "naval", "economic", "flags", "council_weight")
 (C_ACTION, C_TARGET, C_TONE, C_MIN_LEVEL, C_AGAINST, C_BY_TARGET, C_PRESSED, C_COMMIT,
  C_MILITARY, C_NAVAL, C_ECONOMIC, C_FLAGS, C_WEIGHT) = range(13)
-FLAGS = ("holds_assets", "no_pending_meeting", "meeting_due", "in_session", "once_per_session")
-HOLDS_ASSETS, NO_PENDING_MEETING, MEETING_DUE, IN_SESSION, ONCE_PER_SESSION = (
+FLAGS = ("holds_assets", "no_pending_meeting", "meeting_due", "in_session", "once_per_session",
+         "demanded")
+HOLDS_ASSETS, NO_PENDING_MEETING, MEETING_DUE, IN_SESSION, ONCE_PER_SESSION, DEMANDED = (
     1 << k for k in range(len(FLAGS)))
+"""``demanded``: the target has an open demand on the actor (compliance is a yield to it)."""
 
 World = namedtuple("World", [
     "hostility",  # f8[r, n, n]: hostility i remembers receiving from j
@@ -117,8 +127,13 @@ World = namedtuple("World", [
     "peak",  # i1[r, n, n]: highest level so far
     "peak_indices",  # f8[r, schemes]
     "top",  # i1[r]: today's highest level between two states
+    "achieved",  # b1[r, n, n]: i's aim against j is reached (j complied, or its government fell)
+    "offer_until",  # i2[r, n, n]: last day i's deal offer to j stands
+    "fallen",  # i4[r, n]: day actor j's government fell, -1 never
+    "success",  # i4[r, 2]: first day a coercer's aim was reached (-1 never), and how (SUCCESS_*)
 ])
 """The state of a batch of runs at the end of a day: everything a run needs to go on."""
+SUCCESS_NONE, SUCCESS_COMPLIED, SUCCESS_FELL = 0, 1, 2
 
 Params = namedtuple("Params", [
     "actor",  # f8[sets, n, ACTOR_COLUMNS]
@@ -149,6 +164,11 @@ Tables = namedtuple("Tables", [
     "seat_agent",  # i8[seats]: the actor holding the seat, -1 a parameterised seat
     "seat_permanent",  # b1[seats]
     "seat_key",  # u8[seats]: each seat's stream key (from its id)
+    "seat_from",  # i8[seats]: first day the seat sits (NEVER: from the start)
+    "seat_until",  # i8[seats]: last day the seat sits (-NEVER: to the end)
+    "cand_nest",  # i8[candidates]: the candidate's nest among its actor's (rung or kind)
+    "nests",  # i8[n]: how many nests each actor's candidates form
+    "open_targets",  # b1[n, n]: the scenario lets i act against j whether or not j is relevant
     "council",  # i8: the Council's actor index, -1 none
     "gp",  # i8[2]: the great-power pair, -1 none
 ])
@@ -178,10 +198,83 @@ which the compiler turns into vector instructions (every lane does the same
 operations in the same order, so a run's numbers do not depend on its block)."""
 
 # rows of the (target, run) scratch table of one actor's decision
-TAU, WEAK, AGAINST, THREAT, ASSETS, VOTED, COMMIT, PRESSURE = range(8)
+(TAU, WEAK, AGAINST, THREAT, ASSETS, VOTED, COMMIT, PRESSURE, RELEVANT, DEMAND_ON_ME, EXPOSED,
+ OFFERED, THREATENED, PASSES) = range(14)
+TARGET_ROWS = 14
+FORCE_NORM = 1.0
+"""Part of the cost of force that does not depend on the target's strength (norms, own losses)."""
+DISCIPLINE = 0.5
+"""Cost of each rung skipped above the pair's level plus one (ladder discipline: a cost)."""
+RESISTANCE = 4.0
+"""Weight of the demand, times the target's resolve, in the cost of complying."""
 # rows of the per-run scratch table
 (RES, RECIP, RISK_, AUD, INERT, NAV, ECON, MIL, CALM, INST, FREE, DUE, SESSION_ON, ACTIVE,
- ME, TOP) = range(16)
+ ME, TOP, BACKED) = range(17)
+RUN_ROWS = 17
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _backing(military, actor, commitment, r, s, j):
+    """The force that defends ``j`` where it stands: its own, and its backers' by their reach.
+
+    Extended deterrence depends on the local balance of forces (Huth 1988): a
+    patron counts with the share of its strength it can bring to the theatre.
+    """
+    backing = military[r, j]
+    for m in range(military.shape[1]):
+        backing += military[r, m] * actor[s, m, REACH] * commitment[s, m, j]
+    return backing
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _exp(x):
+    """exp(x) for x <= 0 by the same arithmetic as :func:`_block_draw` (same bits everywhere)."""
+    x = min(max(x, -700.0), 0.0)
+    n = np.floor(x * _LOG2E + 0.5)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    return math.ldexp(_taylor(r), int(n))
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _sits(t, k, day):
+    """Whether Council seat ``k`` sits on ``day`` (its term, if the scenario gives one)."""
+    return t.seat_from[k] <= day <= t.seat_until[k]
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _vote_utilities(level, actor, commitment, pressure, r, s, a, target, veto_cost, u3):
+    """U of (yes, abstain, veto) of member ``a`` (an actor) on a draft against ``target``."""
+    stake = 1.0 if target == a else commitment[s, a, target]
+    u3[0, 0] = pressure[s, a, target] + level[r, a, target] / 7.0 - 2 * stake
+    u3[1, 0] = 0.0
+    u3[2, 0] = 2 * stake - veto_cost - 0.5
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _veto_free(w, p, t, r, s, day, target, u3):
+    """The chance that no permanent member sitting on ``day`` vetoes a draft against ``target``.
+
+    The Council anticipates vetoes: each permanent member's veto chance is the
+    one its vote would be drawn with (:func:`_vote`).
+    """
+    level, actor, commitment, pressure = w.level, p.actor, p.commitment, p.pressure
+    seat_agent, seat_permanent = t.seat_agent, t.seat_permanent
+    seat_yes, seat_veto, veto_cost = p.seat_yes, p.seat_veto, p.council[s, VETO_COST]
+    free = 1.0
+    for k in range(seat_agent.shape[0]):
+        if not seat_permanent[k] or not _sits(t, k, day):
+            continue
+        a = seat_agent[k]
+        if a >= 0:
+            _vote_utilities(level, actor, commitment, pressure, r, s, a, target, veto_cost, u3)
+            rho = actor[s, a, RATIONALITY]
+            top = max(rho * u3[0, 0], max(rho * u3[1, 0], rho * u3[2, 0]))
+            e0, e1 = _exp(rho * u3[0, 0] - top), _exp(rho * u3[1, 0] - top)
+            e2 = _exp(rho * u3[2, 0] - top)
+            free *= 1.0 - e2 / (e0 + e1 + e2)
+        else:
+            free *= 1.0 - min(1.0 - seat_yes[s, k, target], seat_veto[s, k, target])
+    return free
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -215,7 +308,7 @@ def _views(w, t, base, size, pair, pressed, pressing, top):
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top, per_target,
-               per_run, per_group, u, ok, opened, wanted):
+               per_run, per_group, u, ok, opened, wanted, u3):
     """Feasibility ``ok[c, k]`` of actor ``i``'s candidates and their utilities.
 
     Row c of ``ok`` is the actor's own candidate c, column k the block's run k;
@@ -228,7 +321,9 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
     """
     level, hostility, cooperation, military = w.level, w.hostility, w.cooperation, w.military
     assets, threat_until, voted = w.assets, w.threat_until, w.voted
+    achieved, offer_until, fallen = w.achieved, w.offer_until, w.fallen
     actor, commitment, pressure = p.actor, p.commitment, p.pressure
+    open_targets, council_p = t.open_targets, p.council
     cand, act, is_state = t.cand, t.act, t.is_state
     n = level.shape[1]
     has_council = t.council >= 0
@@ -257,22 +352,40 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
         v[SESSION_ON, k] = 1.0 if session >= day else 0.0
         v[ME, k] = pressed[i, k]
         v[TOP, k] = top[k]
+        v[BACKED, k] = _backing(military, actor, commitment, r, s, i)
+        local = military[r, i] * actor[s, i, REACH]
         for j in range(n):
             received = hostility[r, i, j]
             for m in range(n):  # allies answer for each other
                 received += commitment[s, i, m] * hostility[r, m, j]
             x = cooperation[r, i, j] - received
             g[TAU, j, k] = -1.0 if x < -1.0 else (1.0 if x > 1.0 else x)
-            backing = military[r, j]
-            for m in range(n):
-                backing += military[r, m] * commitment[s, m, j]
-            g[WEAK, j, k] = backing / (military[r, i] + backing + 1e-9)
+            backing = _backing(military, actor, commitment, r, s, j)
+            g[WEAK, j, k] = backing / (local + backing + 1e-9)
+            theirs = military[r, j] * actor[s, j, REACH]
+            g[EXPOSED, j, k] = 1.0 - v[BACKED, k] / (theirs + v[BACKED, k] + 1e-9)
             g[AGAINST, j, k] = level[r, j, i] if is_state[j] else pressed[i, k]
-            g[THREAT, j, k] = 1.0 if threat_until[r, i, j] >= day else 0.0
+            # an aim is open until it is reached (compliance, or the target's fall)
+            aim_open = not achieved[r, i, j] and fallen[r, j] < 0
+            g[PRESSURE, j, k] = pressure[s, i, j] if aim_open else 0.0
+            g[THREAT, j, k] = 1.0 if threat_until[r, i, j] >= day and g[PRESSURE, j, k] > 0 else 0.0
+            their_open = not achieved[r, j, i] and fallen[r, i] < 0
+            g[DEMAND_ON_ME, j, k] = pressure[s, j, i] if their_open else 0.0
+            g[OFFERED, j, k] = 1.0 if offer_until[r, j, i] >= day else 0.0
+            g[THREATENED, j, k] = 1.0 if threat_until[r, j, i] >= day and their_open else 0.0
             g[ASSETS, j, k] = assets[r, i, j]
             g[VOTED, j, k] = 1.0 if voted[r, j] else 0.0
             g[COMMIT, j, k] = commitment[s, i, j]
-            g[PRESSURE, j, k] = pressure[s, i, j]
+            # relevant targets: my aims and allies, who acts against me or my allies
+            relevant = (open_targets[i, j] or pressure[s, i, j] > 0 or commitment[s, i, j] > 0
+                        or level[r, j, i] > 0 or level[r, i, j] > 0)
+            for m in range(n):
+                relevant = relevant or (commitment[s, i, m] > 0 and level[r, j, m] > 0)
+            g[RELEVANT, j, k] = 1.0 if relevant else 0.0
+            g[PASSES, j, k] = 1.0
+            if not is_state[i] and is_state[j]:  # the Council anticipates vetoes
+                free = _veto_free(w, p, t, r, s, day, j, u3)
+                g[PASSES, j, k] = 1.0 - council_p[s, FORESIGHT] * (1.0 - free)
     # ---- every group of candidates for the whole block: one simple loop per step ------
     # Candidates with the same requirements share their feasibility, and those with the
     # same target, tone, rung and procedure share their utility: each is computed once.
@@ -291,6 +404,8 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
         any_assets, any_meeting = (f & HOLDS_ASSETS) == 0, (f & NO_PENDING_MEETING) == 0
         any_day, any_time = (f & MEETING_DUE) == 0, (f & IN_SESSION) == 0
         any_votes = (f & ONCE_PER_SESSION) == 0
+        any_demand = (f & DEMANDED) == 0
+        any_one = not (is_state[i] and j >= 0 and is_state[j])  # acts on states: relevant ones
         for k in range(size):
             against = g[AGAINST, tt, k] if j >= 0 else pressed[i, k]
             gok[row, k] = ((pair[i, tt, k] >= need_level) & (pressing[tt, k] >= need_by)
@@ -301,7 +416,9 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
                            & (any_assets | (g[ASSETS, tt, k] > 0))
                            & (any_meeting | (v[FREE, k] > 0)) & (any_day | (v[DUE, k] > 0))
                            & (any_time | (v[SESSION_ON, k] > 0))
-                           & (any_votes | (g[VOTED, tt, k] == 0)))
+                           & (any_votes | (g[VOTED, tt, k] == 0))
+                           & (any_demand | (g[DEMAND_ON_ME, tt, k] > 0))
+                           & (any_one | (g[RELEVANT, tt, k] > 0)))
     us, ue = t.util_start[i], t.util_start[i + 1]
     for group in range(ue - us):
         wanted[group] = False
@@ -330,32 +447,47 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
         if not is_state[i]:  # the Council
             weight = cand[c, C_WEIGHT]
             bonus = 10.0 if int(cand[c, C_FLAGS]) & MEETING_DUE else (0.1 if weight == 0 else 0.0)
+            draft = act[a, A_RESOLUTION] > 0 and j >= 0
             for k in range(size):
                 severity = pressing[j, k] / 7.0 if j >= 0 else v[TOP, k] / 7.0
-                u[row, k] = v[ACTIVE, k] * severity * weight * 3 + bonus - v[INERT, k]
+                passes = g[PASSES, j, k] if draft else 1.0
+                u[row, k] = (v[ACTIVE, k] * severity * weight * 3 * passes + bonus
+                             - v[INERT, k])
         elif j < 0:  # a statement to no one
             for k in range(size):
                 u[row, k] = 0.1 - v[INERT, k]
         elif not is_state[j]:  # a request to the Council
             for k in range(size):
                 u[row, k] = v[ME, k] / 7.0 * (1 + coop) - 0.3 - v[INERT, k]
+        elif act[a, A_COMPLY] > 0:  # yield to j's demand
+            for k in range(size):
+                demand = g[DEMAND_ON_ME, j, k]
+                x = g[EXPOSED, j, k] * (2 * pair[i, j, k] / 7.0 + g[THREATENED, j, k])
+                x += g[OFFERED, j, k] * demand
+                x -= RESISTANCE * demand * v[RES, k]
+                x -= v[AUD, k]
+                u[row, k] = x - v[INERT, k]
         else:
             rung_level = act[a, A_LEVEL]
             rung = rung_level / 7.0
             climbs = 1.0 if rung_level > 0 else 0.0
+            follows = 1.0 if rung_level >= FORCE else 0.0
+            topple = act[a, A_TOPPLE]
             for k in range(size):
                 q = pair[i, j, k] / 7.0
                 half = (rung + q) / 2
-                res, risk = v[RES, k], v[RISK_, k]
+                res, risk, weak = v[RES, k], v[RISK_, k], g[WEAK, j, k]
+                aim = g[PRESSURE, j, k]
                 x = v[RECIP, k] * (2 * tone * g[TAU, j, k] - tone * tone)
-                x += g[PRESSURE, j, k] * host
-                x -= (1 - res) * 2 * g[WEAK, j, k] * (rung * rung)
-                x -= risk * 4 * g[WEAK, j, k] * (half * half * half) * climbs
-                x -= 0.5 * max(0.0, rung_level - pair[i, j, k] - 1)
+                x += aim * (1 - weak) * (2 * rung + 2 * topple)
+                x -= aim * coop
+                x -= (1 - res) * 2 * (weak + FORCE_NORM) * (rung * rung)
+                x -= risk * 4 * weak * (half * half * half) * climbs
+                x -= DISCIPLINE * max(0.0, rung_level - pair[i, j, k] - 1)
                 x += g[COMMIT, j, k] * (coop * pressed[j, k] / 7.0 - 2 * host)
-                x += risk * 2 * coop * (q * q)
+                x += risk * coop * (q * q)
                 x += coop * (1 - res) * v[CALM, k]
-                x -= v[AUD, k] * coop * g[THREAT, j, k]
+                x += v[AUD, k] * g[THREAT, j, k] * (follows - coop)
                 x -= rung * v[INST, k]
                 u[row, k] = x - v[INERT, k]
 
@@ -378,45 +510,85 @@ def _taylor(r):
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _vexp(u, g, size, bits, scale):
+    """u[g, k] = exp(u[g, k]) for x <= 0, k < size, in loops the compiler vectorizes.
+
+    x = n ln 2 + r (Cody and Waite 1980, "Software Manual for the Elementary
+    Functions"), exp(r) by its Taylor series to the 13th power (relative error
+    below 1e-16), times 2^n made from the bits of n. Being plain arithmetic, it
+    gives the same bits on every machine, which a C library's exp does not promise.
+    """
+    for k in range(size):
+        x = min(max(u[g, k], -700.0), 0.0)
+        n = np.floor(x * _LOG2E + 0.5)
+        r = (x - n * _LN2_HI) - n * _LN2_LO
+        u[g, k] = _taylor(r)
+        bits[k] = (np.int64(n) + 1023) << 52
+    for k in range(size):
+        u[g, k] *= scale[k]
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _block_draw(u, ok, opened, group, wanted, count, groups, size, rationality, draws, picks,
-                best, total, bits):
-    """The logit (quantal response) choice of every run ``k`` of a block.
+                best, total, bits, nest, nests, top, within):
+    """The nested logit choice of every run ``k`` of a block.
 
-    Row c (of ``count``) is drawn with probability proportional to
-    exp(rationality[k] u[group[c], k]) over the rows open in that run
-    (McKelvey and Palfrey 1995): an inverse-CDF draw, the first open row whose
-    running sum of weights exceeds ``draws[k]`` times their total. Rows share
-    a utility through ``group``; only ``wanted`` groups are read.
-
-    The weights exp(rationality u - max) are computed in loops over the runs
-    that the compiler turns into vector instructions, with an exponential of
-    our own: x = n ln 2 + r (Cody and Waite 1980, "Software Manual for the
-    Elementary Functions"), exp(r) by its Taylor series to the 13th power
-    (relative error below 1e-16), times 2^n made from the bits of n. Being
-    plain arithmetic, it gives the same bits on every machine, which a C
-    library's exp does not promise. ``u`` is overwritten with the weights.
+    Rows (of ``count``) fall into nests (``nest[g]`` of their utility group:
+    a rung of the ladder, or a kind of move). A nest is drawn with probability
+    proportional to exp(rationality[k] M), M the best utility of its rows open
+    in that run, and a row within it with probability proportional to
+    exp(rationality[k] u) over its open rows (McKelvey and Palfrey 1995): so a
+    rung is no likelier for having more catalogue entries (the limit of the
+    nested logit as a nest's dissimilarity goes to 0, Train 2009, "Discrete
+    Choice Methods with Simulation", ch. 4). Both steps are one inverse-CDF
+    draw with ``draws[k]``: row c weighs E(nest) e(c) / S(nest), E the nest's
+    weight, e the row's within it and S their sum, and the pick is the first
+    open row whose running sum of weights exceeds ``draws[k]`` times their
+    total. Rows share a utility through ``group``; only ``wanted`` groups are
+    read. ``u`` is overwritten with the weights.
     """
     scale = bits.view(np.float64)
-    for k in range(size):
-        best[k] = -np.inf
+    for m in range(nests):
+        for k in range(size):
+            top[m, k] = -np.inf
+            within[m, k] = 0.0
     for c in range(count):
         if not opened[c]:
             continue
         g = group[c]
+        m = nest[g]
         for k in range(size):
             z = rationality[k] * u[g, k]
-            best[k] = z if ok[c, k] and z > best[k] else best[k]
+            top[m, k] = z if ok[c, k] and z > top[m, k] else top[m, k]
+    for k in range(size):
+        best[k] = -np.inf
+    for m in range(nests):
+        for k in range(size):
+            best[k] = top[m, k] if top[m, k] > best[k] else best[k]
     for g in range(groups):
         if not wanted[g]:
             continue
-        for k in range(size):  # x <= 0 where a row of the group is open
-            x = min(max(rationality[k] * u[g, k] - best[k], -700.0), 0.0)
-            n = np.floor(x * _LOG2E + 0.5)
-            r = (x - n * _LN2_HI) - n * _LN2_LO
-            u[g, k] = _taylor(r)
-            bits[k] = (np.int64(n) + 1023) << 52
+        m = nest[g]
+        for k in range(size):  # <= 0 where a row of the group is open
+            u[g, k] = rationality[k] * u[g, k] - top[m, k]
+        _vexp(u, g, size, bits, scale)
+    for c in range(count):
+        if not opened[c]:
+            continue
+        g = group[c]
+        m = nest[g]
         for k in range(size):
-            u[g, k] *= scale[k]
+            within[m, k] += u[g, k] if ok[c, k] else 0.0
+    for m in range(nests):
+        for k in range(size):
+            top[m, k] = top[m, k] - best[k]
+        _vexp(top, m, size, bits, scale)
+    for g in range(groups):
+        if not wanted[g]:
+            continue
+        m = nest[g]
+        for k in range(size):
+            u[g, k] = top[m, k] * u[g, k] / within[m, k] if within[m, k] > 0 else 0.0
     # the pick: the first open row whose running sum of weights exceeds draw x total
     # (the last open row if rounding leaves none), found for the whole block in one pass
     for k in range(size):
@@ -452,7 +624,8 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
 
     Returns (yes votes, adopted). A member that is an actor weighs yes
     (restrain the target), abstain and, if permanent, veto (protect itself or
-    an ally) by the logit rule; other seats follow their probabilities.
+    an ally) by the logit rule; other seats follow their probabilities. Only
+    the seats sitting on ``day`` vote.
     """
     level, actor, commitment, pressure = w.level, p.actor, p.commitment, p.pressure
     seat_agent, seat_permanent, seat_key = t.seat_agent, t.seat_permanent, t.seat_key
@@ -461,21 +634,22 @@ def _vote(w, p, t, r, s, day, key, target, vetoed, u3):
     yes = 0
     any_veto = False
     ok3, opened3 = np.ones((3, 1), dtype=np.bool_), np.ones(3, dtype=np.bool_)
-    group3 = np.arange(3)
+    group3 = np.arange(3)  # each option its own nest: a plain logit
     rationality, draws, pick = np.empty(1), np.empty(1), np.empty(1, dtype=np.int64)
     best, total, bits = np.empty(1), np.empty(1), np.empty(1, dtype=np.int64)
+    top3, within3 = np.empty((3, 1)), np.empty((3, 1))
     for k in range(seat_agent.shape[0]):
+        vetoed[k] = False
+        if not _sits(t, k, day):
+            continue
         draw = uniform(key, day, seat_key[k] | DRAW_VOTE)
         a = seat_agent[k]
         if a >= 0:
-            stake = 1.0 if target == a else commitment[s, a, target]
-            u3[0, 0] = pressure[s, a, target] + level[r, a, target] / 7.0 - 2 * stake
-            u3[1, 0] = 0.0
-            u3[2, 0] = 2 * stake - veto_cost - 0.5
+            _vote_utilities(level, actor, commitment, pressure, r, s, a, target, veto_cost, u3)
             rationality[0], draws[0] = actor[s, a, RATIONALITY], draw
             options = 3 if seat_permanent[k] else 2
             _block_draw(u3, ok3, opened3, group3, opened3, options, options, 1, rationality,
-                        draws, pick, best, total, bits)
+                        draws, pick, best, total, bits, group3, options, top3, within3)
             said_yes, veto = pick[0] == 0, pick[0] == 2
         else:
             said_yes = draw < seat_yes[s, k, target]
@@ -498,7 +672,8 @@ def _act(wf, wi, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
     are the world's arrays, read from the tuple once by the caller (:func:`_fields`).
     """
     hostility, cooperation, indices, military, inquiry, casualties, restraint = wf
-    level, assets, threat_until, meeting_day, session_until, restraint_until, voted = wi
+    (level, assets, threat_until, meeting_day, session_until, restraint_until, voted, achieved,
+     offer_until, success) = wi
     commitment, memory, council_p = p
     is_state, score, act, keys, council = t
     n = level.shape[1]
@@ -520,8 +695,15 @@ def _act(wf, wi, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
             assets[r, i, j] += int(act[a, A_SEIZE])
         if act[a, A_RELEASE] > 0:
             assets[r, i, j] = 0
-        if act[a, A_THREAT] > 0:
-            threat_until[r, i, j] = day + int(memory[s, THREAT_DAYS])
+        if act[a, A_THREAT] > 0:  # an ultimatum binds until its own deadline
+            deadline = act[a, A_DEADLINE] if act[a, A_DEADLINE] > 0 else memory[s, THREAT_DAYS]
+            threat_until[r, i, j] = day + int(deadline)
+        if act[a, A_OFFER] > 0:
+            offer_until[r, i, j] = day + int(memory[s, THREAT_DAYS])
+        if act[a, A_COMPLY] > 0 and not achieved[r, j, i]:  # j's aim against i is reached
+            achieved[r, j, i] = True
+            if play:
+                _succeed(success, r, day, SUCCESS_COMPLIED)
         if act[a, A_TRANSFER] > 0:
             military[r, j] = min(1.0, military[r, j] + act[a, A_TRANSFER])
         if act[a, A_FACTS] > 0:
@@ -543,6 +725,14 @@ def _act(wf, wi, p, t, r, s, i, a, j, day, weight, key, play, start_meeting):
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _succeed(success, r, day, kind):
+    """Record a coercer's success: its first day, and how (a fall outranks compliance that day)."""
+    if success[r, 0] < 0 or success[r, 0] == day:
+        success[r, 0] = day
+        success[r, 1] = max(success[r, 1], kind)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _fields(w, p, t):
     """The arrays :func:`_act` reads, out of the World, Params and Tables tuples.
 
@@ -551,7 +741,7 @@ def _fields(w, p, t):
     return ((w.hostility, w.cooperation, w.indices, w.military, w.inquiry, w.casualties,
              w.restraint),
             (w.level, w.assets, w.threat_until, w.meeting_day, w.session_until,
-             w.restraint_until, w.voted),
+             w.restraint_until, w.voted, w.achieved, w.offer_until, w.success),
             (p.commitment, p.memory, p.council),
             (t.is_state, t.score, t.act, t.key, t.council))
 
@@ -562,6 +752,8 @@ def _lower(act, is_state, i, a, j, reduce, cap):
     if j < 0 or not is_state[j]:
         return
     down, ceiling = int(act[a, A_LOWER]), int(act[a, A_CEASEFIRE])
+    if act[a, A_COMPLY] > 0:  # yielding ends the coercion between the two
+        ceiling = CALM_CAP if ceiling < 0 else min(ceiling, CALM_CAP)
     if down > 0:
         reduce[i, j] += down
         reduce[j, i] += down
@@ -571,12 +763,15 @@ def _lower(act, is_state, i, a, j, reduce, cap):
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted):
+def _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted):
     """The day's levels in runs ``base ..`` (moves[i, k] of run base + k).
 
-    De-escalation of the starting levels, then force, then relaxation.
+    De-escalation of the starting levels (the day after a government fell,
+    its pairs end at words at most), then force, then relaxation of levels
+    below force.
     """
     level, since, act, is_state, memory = w.level, w.since, t.act, t.is_state, p.memory
+    fallen = w.fallen
     n = level.shape[1]
     for k in range(size):
         r = base + k
@@ -587,6 +782,10 @@ def _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted):
         for i in range(n):
             if moves[i, k] >= 0:
                 _lower(act, is_state, i, moves[i, k], targets[i, k], reduce, cap)
+            if fallen[r, i] == day - 1:
+                for j in range(n):
+                    cap[i, j] = min(cap[i, j], CALM_CAP)
+                    cap[j, i] = min(cap[j, i], CALM_CAP)
         for i in range(n):
             for j in range(n):
                 level[r, i, j] = min(max(0, level[r, i, j] - reduce[i, j]), cap[i, j])
@@ -599,7 +798,7 @@ def _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted):
                     acted[i, j] = True
         for i in range(n):
             for j in range(n):
-                days = 0 if acted[i, j] else since[r, i, j] + 1
+                days = 0 if acted[i, j] or level[r, i, j] >= FORCE else since[r, i, j] + 1
                 if days >= relax and level[r, i, j] > 0:
                     level[r, i, j] -= 1
                     days = 0
@@ -656,10 +855,13 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
         widest = max(widest, cand_start[i + 1] - cand_start[i])
     pair, top = np.empty((n, n, BLOCK)), np.empty(BLOCK)
     pressed, pressing = np.empty((n, BLOCK)), np.empty((n, BLOCK))
-    per_target, per_run = np.empty((8, n, BLOCK)), np.empty((16, BLOCK))
+    per_target, per_run = np.empty((TARGET_ROWS, n, BLOCK)), np.empty((RUN_ROWS, BLOCK))
     u, ok = np.empty((widest, BLOCK)), np.empty((widest, BLOCK), dtype=np.bool_)
     opened, wanted = np.empty(widest, dtype=np.bool_), np.empty(widest, dtype=np.bool_)
     per_group, group = np.empty((widest, BLOCK), dtype=np.bool_), np.empty(widest, np.int64)
+    nests = max(1, t.nests.max())
+    gnest, top_nest, within = (np.empty(widest, np.int64), np.empty((nests, BLOCK)),
+                               np.empty((nests, BLOCK)))
     rationality, draws, best, total = (np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK),
                                        np.empty(BLOCK))
     picks, bits = np.empty(BLOCK, dtype=np.int64), np.empty(BLOCK, dtype=np.int64)
@@ -680,24 +882,57 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
             if not chooses:
                 continue
             _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top,
-                       per_target, per_run, per_group, u, ok, opened, wanted)
+                       per_target, per_run, per_group, u, ok, opened, wanted, u3)
             count = cand_start[i + 1] - cand_start[i]
             us = t.util_start[i]
             for c in range(count):
                 group[c] = t.cand_util[cand_start[i] + c] - us
+                gnest[group[c]] = t.cand_nest[cand_start[i] + c]
             for k in range(size):
                 r = base + k
                 rationality[k] = actor[set_of[r], i, RATIONALITY]
                 draws[k] = uniform(run_keys[r], day, keys[i] | DRAW_CHOICE)
             _block_draw(u, ok, opened, group, wanted, count, t.util_start[i + 1] - us, size,
-                        rationality, draws, picks, best, total, bits)
+                        rationality, draws, picks, best, total, bits, gnest, t.nests[i], top_nest,
+                        within)
             for k in range(size):
                 if moves[i, k] == UNSET:
                     c = cand_start[i] + picks[k]
                     moves[i, k], targets[i, k] = int(cand[c, C_ACTION]), int(cand[c, C_TARGET])
         _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, vetoed, u3)
-        _levels(w, p, t, set_of, base, size, moves, targets, reduce, cap, acted)
+        _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted)
         _track(w, p, t, set_of, base, size, day)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _topple(w, p, t, r, s, key, day, moves, targets):
+    """Raids and invasions that may bring down their target's government, on the day's start.
+
+    Act ``a`` against state ``j`` topples it with chance topple(a) x (1 - w),
+    w the target's share of the local balance of force (its own and its
+    backers' by their reach), drawn with the actor's own number. Every chance
+    reads the day's starting state, so the acts of the day combine in any order;
+    the falls take effect together. Every aim against a fallen government is reached.
+    """
+    military, fallen, achieved, success = w.military, w.fallen, w.achieved, w.success
+    actor, commitment, pressure = p.actor, p.commitment, p.pressure
+    act, is_state, keys = t.act, t.is_state, t.key
+    n = military.shape[1]
+    for i in range(n):
+        a, j = moves[i], targets[i]
+        if a < 0 or j < 0 or not is_state[j] or act[a, A_TOPPLE] <= 0 or fallen[r, j] >= 0:
+            continue
+        backing = _backing(military, actor, commitment, r, s, j)
+        weak = backing / (military[r, i] * actor[s, i, REACH] + backing + 1e-9)
+        if uniform(key, day, keys[i] | DRAW_TOPPLE) < act[a, A_TOPPLE] * (1 - weak):
+            fallen[r, j] = day  # a second attempt on j today changes nothing: it has fallen
+    for j in range(n):
+        if fallen[r, j] == day:
+            fallen[r, j] = day
+            for m in range(n):
+                if pressure[s, m, j] > 0:
+                    achieved[r, m, j] = True
+            _succeed(success, r, day, SUCCESS_FELL)
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -744,6 +979,7 @@ def _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, ve
                 for j in range(n):
                     if i != j and is_state[i] and is_state[j]:
                         hostility[r, i, j] *= keep
+        _topple(w, p, t, r, s, key, day, moves[:, k], targets[:, k])
         # a request counts only if no meeting was pending when the day began; one made on
         # a day the Council convenes is taken up by that session
         start_meeting = day if mine >= 0 and act[mine, A_CONVENE] > 0 else meeting_day[r]
@@ -797,6 +1033,9 @@ def seed(w, p, t, ev_day, ev_actor, ev_action, ev_target, ev_casualties):
                     since[r, i, j] = -day
         for x in range(n):
             for y in range(n):
+                if level[r, x, y] >= FORCE:  # force ends only by decisions
+                    since[r, x, y] = 0
+                    continue
                 steps = min(since[r, x, y] // relax, level[r, x, y])
                 level[r, x, y] -= steps
                 since[r, x, y] = since[r, x, y] % relax
@@ -814,12 +1053,12 @@ def choice_table(w, p, t, set_of, r, i, day):
     first, count = t.cand_start[i], t.cand_start[i + 1] - t.cand_start[i]
     pair, top = np.empty((n, n, 1)), np.empty(1)
     pressed, pressing = np.empty((n, 1)), np.empty((n, 1))
-    per_target, per_run = np.empty((8, n, 1)), np.empty((16, 1))
+    per_target, per_run = np.empty((TARGET_ROWS, n, 1)), np.empty((RUN_ROWS, 1))
     u, ok = np.empty((count, 1)), np.empty((count, 1), dtype=np.bool_)
     opened, wanted = np.empty(count, dtype=np.bool_), np.empty(count, dtype=np.bool_)
     _views(w, t, r, 1, pair, pressed, pressing, top)
     _utilities(w, p, t, set_of, r, 1, i, day, pair, pressed, pressing, top, per_target, per_run,
-               np.empty((count, 1), dtype=np.bool_), u, ok, opened, wanted)
+               np.empty((count, 1), dtype=np.bool_), u, ok, opened, wanted, np.empty((3, 1)))
     utility = np.zeros(count)
     for c in range(count):
         if ok[c, 0]:

@@ -55,7 +55,11 @@ def empty_world(runs: int, n: int, schemes: int) -> D.World:
         inquiry=np.zeros((runs, n)),
         first=np.full((runs, len(oc.THRESHOLDS)), -1, dtype=np.int32),
         calm=np.zeros(runs, dtype=np.int32), peak=np.zeros((runs, n, n), dtype=np.int8),
-        peak_indices=np.full((runs, schemes), -np.inf), top=np.zeros(runs, dtype=np.int8))
+        peak_indices=np.full((runs, schemes), -np.inf), top=np.zeros(runs, dtype=np.int8),
+        achieved=np.zeros((runs, n, n), dtype=np.bool_),
+        offer_until=np.full((runs, n, n), -1, dtype=np.int16),
+        fallen=np.full((runs, n), -1, dtype=np.int32),
+        success=np.tile(np.array([-1, D.SUCCESS_NONE], dtype=np.int32), (runs, 1)))
 
 
 def take(world: D.World, rows) -> D.World:

@@ -58,28 +58,44 @@ def tables(scenario: Scenario) -> D.Tables:
     act[:, D.A_COOP] = catalogue.cooperation
     for k, name in enumerate(D.ACT_COLUMNS[3:], start=3):
         act[:, k] = catalogue.effects[name]
-    rows, starts = [], [0]
+    rows, starts, nest_of, nests = [], [0], [], []
     for i, actor in enumerate(actors):
-        rows.append(_candidate(catalogue, None, D.NO_TARGET))  # hold
+        moves = [(None, D.NO_TARGET)]  # hold
         for action in catalogue.actions:
             if actor.kind not in action.actors or action.requires.vote_only:
                 continue
             if action.target == "none":
-                rows.append(_candidate(catalogue, action, D.NO_TARGET))
+                moves.append((action, D.NO_TARGET))
                 continue
-            for j, other in enumerate(actors):
-                if j != i and other.kind == action.target:
-                    rows.append(_candidate(catalogue, action, j))
+            moves += [(action, j) for j, other in enumerate(actors)
+                      if j != i and other.kind == action.target]
+        local: dict = {}
+        for action, j in moves:
+            rows.append(_candidate(catalogue, action, j))
+            nest_of.append(local.setdefault(_nest(actor, action), len(local)))
         starts.append(len(rows))
+        nests.append(len(local))
     cand = np.array(rows, dtype=np.float64).reshape(-1, len(D.CAND_COLUMNS))
-    feas = _groups(cand, starts, lambda row: tuple(row[[D.C_TARGET, *FEASIBILITY_COLUMNS]]))
-    util = _groups(cand, starts, lambda row: (
-        row[D.C_ACTION] == D.HOLD, row[D.C_TARGET], row[D.C_TONE], row[D.C_WEIGHT],
-        -1 if row[D.C_ACTION] == D.HOLD else act[int(row[D.C_ACTION]), D.A_LEVEL],
-        int(row[D.C_FLAGS]) & D.MEETING_DUE))
+    cand_nest = np.array(nest_of, dtype=np.int64)
+    feas = _groups(cand, starts, lambda c: tuple(cand[c, [D.C_TARGET, *FEASIBILITY_COLUMNS]]))
+    util = _groups(cand, starts, lambda c: (
+        cand[c, D.C_ACTION] == D.HOLD, cand[c, D.C_TARGET], cand[c, D.C_TONE],
+        cand[c, D.C_WEIGHT],
+        -1 if cand[c, D.C_ACTION] == D.HOLD else act[int(cand[c, D.C_ACTION]), D.A_LEVEL],
+        int(cand[c, D.C_FLAGS]) & D.MEETING_DUE, cand_nest[c],
+        0 if cand[c, D.C_ACTION] == D.HOLD else act[int(cand[c, D.C_ACTION]), D.A_TOPPLE],
+        0 if cand[c, D.C_ACTION] == D.HOLD else act[int(cand[c, D.C_ACTION]), D.A_COMPLY],
+        0 if cand[c, D.C_ACTION] == D.HOLD else act[int(cand[c, D.C_ACTION]), D.A_RESOLUTION]))
     council = next((i for i, a in enumerate(actors) if a.kind == "institution"), -1)
     seats = sorted(actors[council].council.members) if council >= 0 else []
     members = actors[council].council.members if council >= 0 else {}
+    terms = scenario.seat_days()
+    open_targets = np.zeros((len(ids), len(ids)), dtype=np.bool_)
+    for i, actor in enumerate(actors):
+        if actor.targets == "all":
+            open_targets[i] = True
+        elif actor.targets:
+            open_targets[i, [ids.index(x) for x in actor.targets]] = True
     gp = spec.outcomes.great_power_confrontation
     schemes = np.stack([catalogue.scores(s) for s in cat.SCHEMES], axis=1)
     return D.Tables(
@@ -94,6 +110,9 @@ def tables(scenario: Scenario) -> D.Tables:
         seat_agent=np.array([ids.index(m) if m in ids else -1 for m in seats], dtype=np.int64),
         seat_permanent=np.array([members[m].permanent for m in seats], dtype=np.bool_),
         seat_key=np.array([slot_key(m) for m in seats], dtype=np.uint64),
+        seat_from=np.array([D.NEVER if a is None else a for a, _ in terms], dtype=np.int64),
+        seat_until=np.array([-D.NEVER if b is None else b for _, b in terms], dtype=np.int64),
+        cand_nest=cand_nest, nests=np.array(nests, dtype=np.int64), open_targets=open_targets,
         council=np.int64(council),
         gp=np.array([ids.index(a) for a in gp.actors] if gp else [-1, -1], dtype=np.int64),
     )
@@ -104,8 +123,22 @@ FEASIBILITY_COLUMNS = (D.C_MIN_LEVEL, D.C_AGAINST, D.C_BY_TARGET, D.C_PRESSED, D
 """What a candidate's feasibility depends on, besides its target."""
 
 
+def _nest(actor: Actor, action) -> tuple:
+    """The nest of a move in its actor's choice: a rung of the ladder, or a kind of move.
+
+    A state's hostile acts nest by their rung, its other acts by their
+    category; the Council's by action, so no rung, kind or procedure is
+    likelier for having more catalogue entries or more targets.
+    """
+    if action is None:
+        return ("hold",)
+    if actor.kind != "state":
+        return ("action", action.id)
+    return ("rung", action.level) if action.level > 0 else ("kind", action.category)
+
+
 def _groups(cand: np.ndarray, starts: list[int], key) -> tuple[np.ndarray, ...]:
-    """Group each actor's candidates by ``key``.
+    """Group each actor's candidates (row numbers) by ``key``.
 
     Returns the group of each candidate, the first group of each actor and a
     candidate of each group; groups are numbered in order of appearance.
@@ -114,7 +147,7 @@ def _groups(cand: np.ndarray, starts: list[int], key) -> tuple[np.ndarray, ...]:
     for i in range(len(starts) - 1):
         seen: dict = {}
         for c in range(starts[i], starts[i + 1]):
-            k = key(cand[c])
+            k = key(c)
             if k not in seen:
                 seen[k] = len(rep)
                 rep.append(c)
@@ -346,9 +379,18 @@ class ParameterSets:
         return D.Params(**fields)
 
     def _check_votes(self, source, lines):
-        seats = self.params.seat_yes.shape[1]
+        terms = self.scenario.seat_days()
+        if not terms:
+            return
+        # the fewest seats sitting on any day of the run: counted on day 1 and on every
+        # day a term starts or ends
+        horizon = self.scenario.spec.horizon_days
+        days = {1} | {d for a, b in terms for d in (a, None if b is None else b + 1)
+                      if d is not None and 1 <= d <= horizon}
+        seats = min(sum((a is None or a <= d) and (b is None or d <= b) for a, b in terms)
+                    for d in days)
         need = self.params.council[:, D.VOTES]
-        bad = np.nonzero((need > seats) & (seats > 0))[0]
+        bad = np.nonzero(need > seats)[0]
         if bad.size:
             k = int(bad[0])
             raise InputError([Problem(Path(source), lines[k] if lines else None,

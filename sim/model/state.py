@@ -24,7 +24,7 @@ from sim.errors import InputError, Problem
 from sim.model import day as D
 
 FORMAT = "escsim-state"
-VERSION = 1
+VERSION = 2
 
 
 @dataclass

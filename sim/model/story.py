@@ -37,11 +37,12 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
     lines = [f"{spec.title}",
              f"scenario {scenario.name}, run {run}, seed {model.seed}, {model.horizon} days "
              f"from {spec.start_date.isoformat()}", ""]
-    lines.append("Before day 0 (seed events from the article):")
+    lines.append("Before day 0 (seed events):")
     for ev in sorted(scenario.events, key=lambda e: e.day):
         target = f" -> {ev.target}" if ev.target else ""
-        lines.append(f"  day {ev.day:>3}  {ev.actor}{target}: {cat[ev.action].name}"
-                     f"  \u201c{ev.quote}\u201d")
+        # an article's events carry their quote; a historical case's may carry only a source
+        said = f"\u201c{ev.quote}\u201d" if ev.quote else f"({ev.note or ev.url})"
+        lines.append(f"  day {ev.day:>3}  {ev.actor}{target}: {cat[ev.action].name}  {said}")
     lines.append("")
     for day, rec in enumerate(model.history, start=1):
         entries = []

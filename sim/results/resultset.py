@@ -95,7 +95,7 @@ class ResultSet:
         catalogue = load_catalogue()
         events = [{"day": ev.day, "actor": ev.actor, "target": ev.target,
                    "action": catalogue[ev.action].name, "cameo": ev.cameo,
-                   "quote": ev.quote, "count": ev.count}
+                   "quote": ev.quote or ev.note or ev.url or "", "count": ev.count}
                   for ev in sorted(scen.events, key=lambda e: e.day)]
         schedule = [{"day": ev.day, "actor": ev.actor, "target": ev.target,
                      "action": catalogue[ev.action].name, "quote": ev.quote or ev.note or ""}
@@ -500,7 +500,7 @@ def assumptions(scenario) -> list[dict]:
     file of an ``extends:`` chain set it); a parameter no file sets is the
     built-in default.
     """
-    spec = scenario.spec.model_dump(mode="json", exclude={"schedule"})
+    spec = scenario.spec.model_dump(mode="json", exclude={"schedule", "observed"})
     lines: dict[Path, list[str]] = {}
     rows = []
     for path, value in _leaves(spec):
