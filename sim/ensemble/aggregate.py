@@ -32,6 +32,12 @@ INDEX_BINS = 4000
 MAX_LEVEL = 7
 MOVES = ("hold", *CATEGORIES)
 """What an actor did on a day, for the action-mix chart: no move, or the action's category."""
+COERCED = ("none", "complied", "government_fell")
+"""How a run's first coercive success came about, indexed by the code in ``World.success[:, 1]``
+(``sim.model.day.SUCCESS_NONE``, ``SUCCESS_COMPLIED``, ``SUCCESS_FELL``): none, the target
+complied, or its government fell. Named here so that reading results needs no model."""
+SUCCESS_KINDS = COERCED[1:]
+"""The kinds of success counted, one row each of :attr:`Aggregate.success`."""
 
 
 def index_edges(scores: np.ndarray, n_actors: int, n_seats: int, decay: float,
@@ -102,6 +108,10 @@ class Aggregate:
         self.outcomes = np.zeros(len(OUTCOMES), dtype=np.int64)
         # first-crossing day per threshold; the last column counts runs that never crossed
         self.first = np.zeros((len(THRESHOLDS), days + 2), dtype=np.int64)
+        # first day of a coercer's success per kind; the last column counts runs without it.
+        # None: counts read back from a results folder written before success was recorded
+        self.success: np.ndarray | None = np.zeros((len(SUCCESS_KINDS), days + 2),
+                                                   dtype=np.int64)
         self.index = np.zeros((len(self.edges), days + 1, self.edges.shape[1] - 1),
                               dtype=np.int64)
         self.levels = np.zeros((days + 1, n_pairs, MAX_LEVEL + 1), dtype=np.int64)
@@ -128,14 +138,22 @@ class Aggregate:
             for a in range(moves.shape[1]):
                 self.moves[day, a] += np.bincount(moves[:, a], minlength=len(MOVES))
 
-    def observe_runs(self, outcome: np.ndarray, first: np.ndarray, casualties: np.ndarray,
-                     paths: list[str] = ()):
-        """Count per-run results of a finished batch."""
+    def observe_runs(self, outcome: np.ndarray, first: np.ndarray, success: np.ndarray,
+                     casualties: np.ndarray, paths: list[str] = ()):
+        """Count per-run results of a finished batch.
+
+        ``success`` is ``World.success`` of the batch (runs, 2): each run's first
+        day of a coercer's success (-1 never) and its :data:`COERCED` code.
+        """
         self.runs += len(outcome)
         self.outcomes += np.bincount(outcome, minlength=len(OUTCOMES))
         days = np.where(first < 0, self.days + 1, first)
         for k in range(first.shape[1]):
             self.first[k] += np.bincount(days[:, k], minlength=self.days + 2)
+        for k in range(len(SUCCESS_KINDS)):
+            mine = success[:, 1] == k + 1
+            self.success[k] += np.bincount(np.where(mine, success[:, 0], self.days + 1),
+                                           minlength=self.days + 2)
         self.casualties += np.int64(casualties.astype(np.int64).sum())
         self.paths.update(paths)
 
@@ -144,6 +162,7 @@ class Aggregate:
         self.runs += other.runs
         self.outcomes += other.outcomes
         self.first += other.first
+        self.success += other.success
         self.index += other.index
         self.levels += other.levels
         self.moves += other.moves
@@ -158,7 +177,8 @@ class Aggregate:
         names = sorted(self.paths)
         np.savez_compressed(
             path, days=self.days, edges=self.edges, runs=self.runs, outcomes=self.outcomes,
-            first=self.first, index=self.index, levels=self.levels, moves=self.moves,
+            first=self.first, success=self.success, index=self.index, levels=self.levels,
+            moves=self.moves,
             path_names=np.array(names, dtype=str),
             path_counts=np.array([self.paths[p] for p in names], dtype=np.int64),
             casualties=self.casualties)
@@ -172,10 +192,12 @@ class Aggregate:
         array's shape, so the file is refused beyond the size they allow, each
         array's declared shape is checked before it is read, and the counts must
         be those of ``runs`` runs. Raises :class:`InputError` with one problem
-        per line.
+        per line. A file without ``success`` (written before coercive success was
+        recorded) is read with :attr:`success` None.
         """
         shapes = {"days": (), "runs": (), "casualties": (), "edges": (len(SCHEMES), INDEX_BINS + 1),
                   "outcomes": (len(OUTCOMES),), "first": (len(THRESHOLDS), days + 2),
+                  "success": (len(SUCCESS_KINDS), days + 2),
                   "index": (len(SCHEMES), days + 1, INDEX_BINS),
                   "levels": (days + 1, n_pairs, MAX_LEVEL + 1),
                   "moves": (days + 1, n_actors, len(MOVES))}
@@ -184,13 +206,14 @@ class Aggregate:
             8 + 4 * path_chars)
         raw = read_bytes(path, limit)
         try:
-            f = read_npz(raw, shapes, runs, path_chars)
+            f = read_npz(raw, shapes, runs, path_chars, optional=("success",))
         except NpzProblem as exc:
             raise InputError([Problem(path, None, exc.field, exc.message)]) from None
         agg = cls(days, n_pairs, f["edges"], n_actors)
         agg.runs = int(f["runs"])
         for name in ("outcomes", "first", "index", "levels", "moves"):
             setattr(agg, name, f[name])
+        agg.success = f.get("success")
         agg.paths = Counter(dict(zip(f["path_names"].tolist(), f["path_counts"].tolist(),
                                      strict=True)))
         agg.casualties = np.int64(f["casualties"])
@@ -207,13 +230,15 @@ class Aggregate:
             return [("runs", f"is {self.runs}, but summary.json says {runs}")]
         found = []
         for name, arr in (("outcomes", self.outcomes), ("first", self.first),
+                          *((("success", self.success),) if self.success is not None else ()),
                           ("index", self.index), ("levels", self.levels),
                           ("moves", self.moves),
                           ("path_counts", np.array(list(self.paths.values()), dtype=np.int64))):
             if arr.size and (arr.min() < 0 or arr.max() > runs):
                 found.append((name, f"counts must be between 0 and the {runs:,} runs"))
                 continue
-            # each day, pair, actor and threshold counts every run once; moves are counted
+            # each day, pair, actor, threshold and kind of success counts every run once;
+            # moves are counted
             # from day 1, or from the day after a saved state the runs continue from
             totals = arr.sum() if name in ("outcomes", "path_counts") else arr.sum(axis=-1)
             want = np.full(np.shape(totals), runs)
@@ -267,14 +292,35 @@ class Aggregate:
         totals = np.maximum(self.levels.sum(axis=2), 1)
         return (self.levels * np.arange(MAX_LEVEL + 1)).sum(axis=2) / totals
 
-    def crossing_curves(self) -> np.ndarray:
+    def crossing_curves(self, counts: np.ndarray | None = None) -> np.ndarray:
         """Kaplan-Meier probability of having crossed each threshold by each day.
 
-        Shape (thresholds, days + 1); see :func:`kaplan_meier`.
+        Shape (thresholds, days + 1); see :func:`kaplan_meier`. ``counts`` (rows
+        of first days, the last column never) replaces :attr:`first`, for example
+        :meth:`success_counts`: every run is observed to the horizon, where the
+        runs that never got there are censored.
         """
+        counts = self.first if counts is None else counts
         return np.stack([1 - kaplan_meier(row[:-1], np.eye(1, self.days + 1, self.days,
                                                             dtype=np.int64)[0] * row[-1])
-                         for row in self.first])
+                         for row in counts])
+
+    def success_counts(self) -> dict[str, np.ndarray]:
+        """First days of a coercer's success per kind and for any kind (``any``).
+
+        Each is ``days + 2`` counts: runs whose first success of that kind fell
+        on day d, then the runs without one. A run succeeds in one way only (its
+        first success), so ``any`` is the sum of the kinds' days.
+        """
+        out = dict(zip(SUCCESS_KINDS, self.success, strict=True))
+        days = self.success[:, :-1].sum(axis=0)
+        out["any"] = np.append(days, self.runs - days.sum())
+        return out
+
+    def coerced_counts(self) -> np.ndarray:
+        """Runs per :data:`COERCED` code: no success, the target complied, its government fell."""
+        kinds = self.success[:, :-1].sum(axis=1)
+        return np.concatenate([[self.runs - kinds.sum()], kinds])
 
     def top_paths(self, k: int) -> list[tuple[str, int]]:
         """The ``k`` most frequent paths, ties broken by the path itself (stable order)."""
@@ -304,13 +350,14 @@ class NpzProblem(Exception):
         self.field, self.message = field, message
 
 
-def read_npz(raw: bytes, shapes: dict[str, tuple], runs: int, path_chars: int
-             ) -> dict[str, np.ndarray]:
+def read_npz(raw: bytes, shapes: dict[str, tuple], runs: int, path_chars: int,
+             optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` file, each checked for its shape and type before it is read.
 
     ``shapes`` gives the shape of every int64 array (``edges``: float64); the
     paths are two arrays of one entry per distinct path, at most ``runs``, of
-    at most ``path_chars`` characters. No pickled objects are ever loaded.
+    at most ``path_chars`` characters. Arrays named in ``optional`` may be
+    absent (then they are not in the result). No pickled objects are ever loaded.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
@@ -318,7 +365,8 @@ def read_npz(raw: bytes, shapes: dict[str, tuple], runs: int, path_chars: int
         raise NpzProblem("", f"not a valid .npz (zip) file: {one_line(exc)}") from None
     with archive:
         present = {info.filename for info in archive.infolist()}
-        wanted = [*shapes, "path_names", "path_counts"]
+        wanted = [name for name in (*shapes, "path_names", "path_counts")
+                  if name not in optional or f"{name}.npy" in present]
         missing = [name for name in wanted if f"{name}.npy" not in present]
         if missing:
             raise NpzProblem("", f"missing arrays: {', '.join(missing)}")

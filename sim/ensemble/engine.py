@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.ensemble.aggregate import Aggregate, Trajectory, index_edges
+from sim.ensemble.aggregate import COERCED, Aggregate, Trajectory, index_edges
 from sim.inputs.catalogue import SCHEMES
 from sim.inputs.scenario import Scenario
 from sim.model.model import EscalationModel
@@ -92,6 +92,7 @@ class Chunk:
     trajectories: dict[int, Trajectory] = field(default_factory=dict)
     saved: list[SavedState] = field(default_factory=list)
     set_outcomes: tuple[int, np.ndarray] | None = None  # first set, runs per outcome by set
+    set_coerced: np.ndarray | None = None  # runs per COERCED code by set, sets as set_outcomes
 
 
 def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]], sets: bool = False) -> str:
@@ -100,6 +101,7 @@ def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]], sets: bool = 
     With ``sets``, a first column names each row's parameter set.
     """
     cols = (["set"] * sets + ["run", "outcome"] + [f"first_{t}" for t in THRESHOLDS]
+            + ["coerced", "coerced_day"]
             + [f"peak_{actor_ids[i]}_{actor_ids[j]}" for i, j in pairs]
             + ["casualties", "peak_index", "final_index"]
             + [f"peak_index_{s}" for s in SCHEMES] + ["path"])
@@ -115,22 +117,35 @@ def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
     is safe by construction (numbers, outcome names, and paths of digits and
     ``-``), so no field ever needs quoting. Actor ids appear only in the
     header, and the scenario schema restricts them to letters and digits.
+    ``summary["success"]`` is ``World.success``: the run's first day of a
+    coercer's success and how, written as ``coerced`` and ``coerced_day``.
     """
     n_first, n_schemes = summary["first"].shape[1], summary["peak_by_scheme"].shape[1]
     sets = "set" in summary
-    line = ",".join(["%d"] * sets + ["%d", "%s"] + ["%s"] * n_first + ["%d"] * len(pairs)
+    line = ",".join(["%d"] * sets + ["%d", "%s"] + ["%s"] * (n_first + 2) + ["%d"] * len(pairs)
                     + ["%d", "%.4f", "%.4f"] + ["%.4f"] * n_schemes + ["%s"]) + "\n"
     pi, pj = [i for i, _ in pairs], [j for _, j in pairs]
     firsts = [["" if d < 0 else str(d) for d in row] for row in summary["first"].tolist()]
+    coerced = [(COERCED[how], "" if day < 0 else str(day))
+               for day, how in summary["success"].tolist()]
     columns = zip(summary["set"].tolist() if sets else [()] * len(firsts),
-                  summary["run"].tolist(), summary["outcome"].tolist(), firsts,
+                  summary["run"].tolist(), summary["outcome"].tolist(), firsts, coerced,
                   summary["peak"][:, pi, pj].tolist(), summary["casualties"].tolist(),
                   summary["peak_index"].tolist(), summary["final_index"].tolist(),
                   summary["peak_by_scheme"].tolist(), summary["path"], strict=True)
-    return "".join(line % (*([group] if sets else ()), run, OUTCOMES[outcome], *first, *peaks,
-                           casualties, peak, final, *by_scheme, path)
-                   for group, run, outcome, first, peaks, casualties, peak, final, by_scheme, path
-                   in columns)
+    return "".join(line % (*([group] if sets else ()), run, OUTCOMES[outcome], *first, *how,
+                           *peaks, casualties, peak, final, *by_scheme, path)
+                   for group, run, outcome, first, how, peaks, casualties, peak, final,
+                   by_scheme, path in columns)
+
+
+def run_summary(model: EscalationModel) -> dict:
+    """Per-run results of a finished batch, ``success`` included.
+
+    :meth:`EscalationModel.summary` and ``World.success``: each run's first day
+    of a coercer's success (-1 never) and how (a :data:`COERCED` code).
+    """
+    return {**model.summary(), "success": model.success.copy()}
 
 
 def new_aggregate(model: EscalationModel) -> Aggregate:
@@ -157,11 +172,12 @@ batch's state stays small (about 2 MB for four actors)."""
 
 def run_chunk(job: Job, start: int, stop: int) -> Chunk:
     """Simulate run positions ``start .. stop - 1`` of ``job``."""
-    rows, aggregate, trajectories, saved, by_set = [], None, {}, [], None
+    rows, aggregate, trajectories, saved, by_set, coerced = [], None, {}, [], None, None
     if job.runs_per_set:
         first_set = start // job.runs_per_set
-        by_set = (first_set, np.zeros(((stop - 1) // job.runs_per_set - first_set + 1,
-                                       len(OUTCOMES)), dtype=np.int64))
+        n_sets = (stop - 1) // job.runs_per_set - first_set + 1
+        by_set = (first_set, np.zeros((n_sets, len(OUTCOMES)), dtype=np.int64))
+        coerced = np.zeros((n_sets, len(COERCED)), dtype=np.int64)
     for first in range(start, stop, MODEL_BATCH):
         positions = np.arange(first, min(first + MODEL_BATCH, stop))
         batch_rows, agg, kept, part, summary = _run_batch(job, positions)
@@ -171,7 +187,8 @@ def run_chunk(job: Job, start: int, stop: int) -> Chunk:
         saved += part
         if by_set is not None:
             np.add.at(by_set[1], (summary["set"] - by_set[0], summary["outcome"]), 1)
-    return Chunk(start, stop, "".join(rows), aggregate, trajectories, saved, by_set)
+            np.add.at(coerced, (summary["set"] - by_set[0], summary["success"][:, 1]), 1)
+    return Chunk(start, stop, "".join(rows), aggregate, trajectories, saved, by_set, coerced)
 
 
 def _run_batch(job: Job, positions: np.ndarray):
@@ -202,11 +219,11 @@ def _run_batch(job: Job, positions: np.ndarray):
         if job.save_day == model.day:
             saved.append(SavedState.of(model))
             model.forget_past()  # kept for the state only
-    summary = model.summary()
+    summary = run_summary(model)
     if job.runs_per_set:
         summary["set"] = model.set_of + job.first_set
-    agg.observe_runs(summary["outcome"], summary["first"], summary["casualties"],
-                     summary["path"])
+    agg.observe_runs(summary["outcome"], summary["first"], summary["success"],
+                     summary["casualties"], summary["path"])
     index, levels = np.stack(index, axis=1), np.stack(levels, axis=1)[:, :, pi, pj]
     trajectories = {int(positions[k]): Trajectory(index[n], levels[n])
                     for n, k in enumerate(kept)}

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.ensemble import engine
-from sim.ensemble.aggregate import Aggregate
+from sim.ensemble.aggregate import COERCED, Aggregate
 from sim.ensemble.backends import InlineBackend
 from sim.errors import ResourceError
 from sim.inputs.scenario import Scenario
@@ -56,6 +56,7 @@ class Results:
     peak_by_scheme: np.ndarray  # (runs, schemes): peak index under every scoring scheme
     path: list[str]  # daily highest state-pair level, repeats dropped ("5-4-3")
     index_by_day: np.ndarray  # (runs, days + 1): escalation index from day 0
+    success: np.ndarray  # (runs, 2): first day of a coercer's success (-1 never), COERCED code
 
     @property
     def n_runs(self) -> int:
@@ -79,7 +80,8 @@ def available_memory() -> int:
 WORKER_BYTES = 150 * 2**20  # a worker process before any work (measured USS: 128 MiB)
 DRAWING_BYTES = 200 * 2**20  # matplotlib drawing the charts in this process
 DAY_HISTOGRAM_BYTES = 130_000  # one aggregate, per day: 4 schemes x 4,000 index bins x 8 B
-ROW_BYTES = 100  # a runs.csv row without its pair columns and path (measured 100-120)
+ROW_BYTES = 120  # a runs.csv row without its pair columns and path (measured 100-120, then
+# up to 19 more for the coerced columns)
 PATH_CHARS_PER_DAY = 0.25  # mean length of the path column per day (measured 0.2)
 FOLDER_BYTES = 3_000_000  # charts and report.html whatever the horizon (measured 1.9-2.3 MB)
 # charts per day: about 450 B, 250 B per state pair (per-pair panels) and 320 B per actor
@@ -188,14 +190,15 @@ def _collect(scenario: Scenario, seed: int, days: int, models) -> Results:
         while model.day < model.horizon:
             model.step()
             path.append(model.index.copy())
-        parts.append(model.summary())
+        parts.append(engine.run_summary(model))
         index_parts.append(np.stack(path, axis=1))
         actor_ids = model.actor_ids
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "path"}
     return Results(scenario, seed, days, actor_ids, state_pairs(scenario), joined["run"],
                    joined["outcome"], joined["first"], joined["peak"], joined["casualties"],
                    joined["peak_index"], joined["final_index"], joined["peak_by_scheme"],
-                   [p for part in parts for p in part["path"]], np.concatenate(index_parts))
+                   [p for part in parts for p in part["path"]], np.concatenate(index_parts),
+                   joined["success"])
 
 
 @dataclass
@@ -211,6 +214,7 @@ class Ensemble:
     trajectories: dict[int, engine.Trajectory]
     job: engine.Job | None = None
     set_outcomes: np.ndarray | None = None  # (sets, outcomes): runs per outcome in each set
+    set_coerced: np.ndarray | None = None  # (sets, COERCED): runs per kind of success in each set
 
     @property
     def n_runs(self) -> int:
@@ -268,9 +272,10 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
     total = runs * parameters.n_sets if per_set else runs
     probe = job.model(np.zeros(1, dtype=np.int64))
     ensemble = Ensemble(scenario, seed, days, probe.actor_ids, state_pairs(scenario),
-                        engine.new_aggregate(probe), {}, job,
-                        np.zeros((parameters.n_sets, len(OUTCOMES)), dtype=np.int64)
-                        if per_set else None)
+                        engine.new_aggregate(probe), {}, job)
+    if per_set:
+        ensemble.set_outcomes = np.zeros((parameters.n_sets, len(OUTCOMES)), dtype=np.int64)
+        ensemble.set_coerced = np.zeros((parameters.n_sets, len(COERCED)), dtype=np.int64)
     done = 0
     while True:
         batch = total if max_runs is None else min(total, max_runs - done)
@@ -287,6 +292,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
                 if ready.set_outcomes is not None:
                     first, counts = ready.set_outcomes
                     ensemble.set_outcomes[first:first + len(counts)] += counts
+                    ensemble.set_coerced[first:first + len(counts)] += ready.set_coerced
                 if on_rows is not None:
                     on_rows(ready.rows)
                 if on_state is not None:

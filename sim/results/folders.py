@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.ensemble.aggregate import SUCCESS_KINDS
 from sim.errors import ResourceError
 from sim.inputs.forced import forced_texts
 from sim.limits import DEFAULT_KEEP
@@ -45,35 +46,87 @@ TOP_PATHS = 10
 MAX_NAME = 100  # characters of a scenario's folder name
 
 
+def share(count: int, n: int) -> dict:
+    """``count`` of ``n`` runs: the count, its share and the share's 95% Wilson interval."""
+    lo, hi = wilson_interval(count, n)
+    return {"runs": count, "probability": round(count / n, 6),
+            "ci95": [round(lo, 6), round(hi, 6)]}
+
+
+def first_day_quantile(counts: np.ndarray, q: float) -> int | None:
+    """Quantile ``q`` of the days of the runs counted in ``counts`` (runs per day).
+
+    The day of rank ceil(q (hit + 1)), at most ``hit``, among the ``hit`` runs
+    in day order (for ``q`` 0.5, the median; the upper one of an even count);
+    None without runs.
+    """
+    hit = int(counts.sum())
+    if not hit:
+        return None
+    return int(np.searchsorted(np.cumsum(counts), min(q * (hit + 1), hit)))
+
+
+def coercion(agg, days: int) -> dict:
+    """The coercer's success, ``summary.json``'s ``coercion``.
+
+    Per kind and for ``any``: the share of runs with its 95% Wilson interval,
+    the median and quartiles of its first day among those runs, and its
+    Kaplan-Meier probability by each checkpoint day.
+    """
+    out = {}
+    kinds = agg.success_counts()
+    curves = agg.crossing_curves(np.stack(list(kinds.values())))
+    for k, (name, counts) in enumerate(kinds.items()):
+        out[name] = {**share(int(counts[:-1].sum()), agg.runs),
+                     "median_first_day": first_day_quantile(counts[:-1], 0.5),
+                     "first_day_quartiles": [first_day_quantile(counts[:-1], q)
+                                             for q in (0.25, 0.75)],
+                     "by_day": {str(d): round(float(curves[k, d]), 6)
+                                for d in checkpoints(days)}}
+    return out
+
+
+def coercion_line(numbers: dict) -> str:
+    """The coercer's success in one line, from ``summary.json``'s ``coercion``.
+
+    Shares of runs with 95% intervals: any kind, then compliance and a government's fall.
+    """
+    def pct(row, label=""):
+        lo, hi = row["ci95"]
+        return f"{row['probability']:.1%} [{label}{100 * lo:.1f}-{hi:.1%}]"
+    return (f"coercer's aim reached: {pct(numbers['any'], '95% CI ')} (target complied "
+            f"{pct(numbers['complied'])}, government fell {pct(numbers['government_fell'])})")
+
+
+def checkpoints(days: int) -> list[int]:
+    """The days of :data:`CHECKPOINT_DAYS` within a horizon of ``days``, and the horizon."""
+    return [d for d in CHECKPOINT_DAYS if d < days] + [days]
+
+
 def summary(ensemble: Ensemble) -> dict:
-    """Headline numbers: outcome probabilities with 95% Wilson intervals, crossings, paths.
+    """Headline numbers: outcomes with 95% Wilson intervals, crossings, success, paths.
 
     The same numbers the report shows, for machines. Everything is computed
     from integer counts, so the file is byte-identical however the runs were split.
     """
     agg = ensemble.aggregate
     n = agg.runs
-    outcomes = {}
-    for name, count in agg.outcome_counts().items():
-        lo, hi = wilson_interval(count, n)
-        outcomes[name] = {"runs": count, "probability": round(count / n, 6),
-                          "ci95": [round(lo, 6), round(hi, 6)]}
+    outcomes = {name: share(count, n) for name, count in agg.outcome_counts().items()}
     crossing = {}
     curves = agg.crossing_curves()
-    checkpoints = [d for d in CHECKPOINT_DAYS if d < ensemble.days] + [ensemble.days]
     for k, name in enumerate(THRESHOLDS):
         counts = agg.first[k, :-1]  # the last column counts runs that never crossed
         hit = int(counts.sum())
-        median = int(np.searchsorted(np.cumsum(counts), (hit + 1) / 2)) if hit else None
         crossing[name] = {"runs": hit, "probability": round(hit / n, 6),
-                          "median_first_day": median,
+                          "median_first_day": first_day_quantile(counts, 0.5),
                           "by_day": {str(d): round(float(curves[k, d]), 6)
-                                     for d in checkpoints}}
+                                     for d in checkpoints(ensemble.days)}}
     paths = [{"path": path, "runs": count, "probability": round(count / n, 6)}
              for path, count in agg.top_paths(TOP_PATHS)]
     return {"scenario": ensemble.scenario.name, "runs": n, "seed": ensemble.seed,
             "days": ensemble.days, "scoring": ensemble.scenario.spec.scoring,
             "outcomes": outcomes, "thresholds": crossing,
+            "coercion": coercion(agg, ensemble.days),
             "max_ci95_half_width": round(ensemble.max_half_width(), 6),
             "mean_casualties": round(float(agg.casualties) / n, 4),
             "distinct_paths": len(agg.paths), "top_paths": paths}
@@ -403,18 +456,26 @@ def reproduce_command(ensemble: Ensemble, keep: int = DEFAULT_KEEP,
 def write_sets(ensemble: Ensemble, path: Path):
     """``sets.csv``: each parameter set's values, runs and outcome shares with 95% intervals.
 
-    Shares are of the set's own runs; intervals are Wilson score intervals.
+    Then the shares of runs where the coercer's aim was reached
+    (``coerced_complied``, ``coerced_government_fell``, ``coerced_any``). Shares are
+    of the set's own runs; intervals are Wilson score intervals.
     """
     params = ensemble.job.parameters
-    counts = (ensemble.set_outcomes if ensemble.set_outcomes is not None
-              else ensemble.aggregate.outcomes[None, :])
+    if ensemble.set_outcomes is not None:
+        outcomes, coerced = ensemble.set_outcomes, ensemble.set_coerced
+    else:  # one set: its runs are the ensemble's
+        outcomes = ensemble.aggregate.outcomes[None, :]
+        coerced = ensemble.aggregate.coerced_counts()[None, :]
+    # each kind of success, then any kind: every run but those with none
+    counts = np.hstack([outcomes, coerced[:, 1:], coerced[:, 1:].sum(axis=1, keepdims=True)])
     names = [re.sub(r"[^a-z]+", "_", o) for o in OUTCOMES]  # "de-escalated" -> de_escalated
+    names += [f"coerced_{kind}" for kind in (*SUCCESS_KINDS, "any")]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(["set", *params.table, "runs",
                       *(f"{n}{end}" for n in names for end in ("", "_ci95_low", "_ci95_high"))])
         for k, row in enumerate(counts.tolist()):
-            n = sum(row)
+            n = sum(row[:len(OUTCOMES)])
             shares = []
             for c in row:
                 lo, hi = wilson_interval(c, n)

@@ -13,6 +13,7 @@ import html
 from pathlib import Path
 
 from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.results.folders import coercion, coercion_line
 from sim.results.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
 from sim.stats import wilson_interval
 from sim.version import __version__
@@ -83,6 +84,19 @@ def headline_rows(rs) -> list[list]:
         lo, hi = wilson_interval(int(count), n)
         rows.append([esc(name), f"{int(count):,}", pct(count / n), f"{pct(lo)} \u2013 {pct(hi)}"])
     return rows
+
+
+def coercion_paragraph(rs) -> str:
+    """The coercer's success below the outcome classes (the line ``escsim run`` prints)."""
+    if rs.aggregate.success is None:
+        return ("<p>The coercer's success (the target complied, or its government fell) is not "
+                "recorded in these results: an older escsim wrote them. Run the scenario again "
+                "to see it.</p>")
+    line = coercion_line(coercion(rs.aggregate, rs.days))
+    return (f'<p id="coercion"><strong>{esc(line[0].upper() + line[1:])}</strong>. Beside the '
+            "classes, not one of them: the share of runs in which a coercer's aim was reached, "
+            "first because the target complied or because its government fell (whichever came "
+            "first; a run may still end in any class), with 95% Wilson intervals.</p>")
 
 
 def threshold_rows(rs, summary: dict) -> list[list]:
@@ -166,6 +180,7 @@ before the article (day 0).</p>
 Wilson intervals (intervals computed this way hold the model's true probability in about 95
 of 100 repeated ensembles).</p>
 {table(["outcome", "runs", "probability", "95% interval"], headline_rows(rs), {1, 2, 3})}
+{coercion_paragraph(rs)}
 {table(["threshold", "crossed when", "crossed by the horizon", "median first day"],
        threshold_rows(rs, summary), {2, 3})}
 </section>

@@ -222,8 +222,20 @@ class Crossings(BaseModel):
     great_power_confrontation: Crossing
 
 
+class Coercion(BaseModel):
+    """The coercer's success in ``summary.json``: a row per kind and one for any kind."""
+
+    model_config = ConfigDict(frozen=True)
+    complied: Crossing
+    government_fell: Crossing
+    any: Crossing
+
+
 class Summary(BaseModel):
-    """What ``escsim plot`` reads of ``summary.json`` (other keys are for machines)."""
+    """What ``escsim plot`` reads of ``summary.json`` (other keys are for machines).
+
+    ``coercion`` is absent from the results of an escsim that did not record it.
+    """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
     scenario: Str
@@ -231,6 +243,7 @@ class Summary(BaseModel):
     days: Int = Field(ge=1, le=MAX_HORIZON_DAYS)
     scoring: Literal[SCHEMES]
     thresholds: Crossings
+    coercion: Coercion | None = None
 
 
 def read_json(path: Path, model: type[BaseModel], problems: list[Problem]):
@@ -318,15 +331,26 @@ def check_summary(path: Path, numbers: Summary, ctx: Context, agg: Aggregate) ->
         if got != want:
             found.append(Problem(path, None, field,
                                  f"is {got!r}, but the results are for {want!r}"))
-    for k, name in enumerate(THRESHOLDS):
-        row = getattr(numbers.thresholds, name)
-        crossed = int(agg.first[k, :-1].sum())
+    rows = [(f"thresholds.{name}", getattr(numbers.thresholds, name), agg.first[k])
+            for k, name in enumerate(THRESHOLDS)]
+    if (numbers.coercion is None) != (agg.success is None):
+        # written by two versions of escsim: one of the files was replaced
+        has, lacks = (("summary.json", "aggregate.npz") if agg.success is None
+                      else ("aggregate.npz", "summary.json"))
+        found.append(Problem(path, None, "coercion",
+                             f"{has} records the coercer's success but {lacks} does not: "
+                             "the two files come from different runs"))
+    elif agg.success is not None:
+        rows += [(f"coercion.{name}", getattr(numbers.coercion, name), counts)
+                 for name, counts in agg.success_counts().items()]
+    for field, row, counts in rows:
+        crossed = int(counts[:-1].sum())  # the last column counts runs without it
         if row.runs != crossed or abs(row.probability - crossed / agg.runs) > 5e-7:
-            found.append(Problem(path, None, f"thresholds.{name}",
+            found.append(Problem(path, None, field,
                                  f"says {row.runs} runs ({row.probability:g}), but "
                                  f"aggregate.npz counts {crossed} of {agg.runs}"))
         if row.median_first_day is not None and row.median_first_day > ctx.days:
-            found.append(Problem(path, None, f"thresholds.{name}.median_first_day",
+            found.append(Problem(path, None, f"{field}.median_first_day",
                                  f"must be at most the horizon, {ctx.days}"))
     return found
 
