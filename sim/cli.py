@@ -436,6 +436,7 @@ def cmd_run(args) -> int:
     for name, row in summary["outcomes"].items():
         lo, hi = row["ci95"]
         print(f"  {name:<26} {row['probability']:6.1%}   95% CI {lo:6.1%} - {hi:6.1%}")
+    print(f"  {res.coercion_line(summary['coercion'])}")
     if args.until_ci:
         half = summary["max_ci95_half_width"]
         reached = "reached" if half < args.until_ci else "NOT reached (cap --max-runs)"
