@@ -8,6 +8,7 @@ one, damages one file in one way and runs `escsim plot` on the copy.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import os
@@ -145,6 +146,17 @@ CASES = {
     "npz sums disagree": (A, lambda p: rewrite_npz(p, levels=lambda a: shifted(a, (3, 2, 0), 1)),
                           [f"{{f}}/aggregate.npz: levels: counts at [3, 2] add up to "
                            f"{RUNS + 1}, expected {RUNS}"]),
+    "npz success of another horizon": (A, lambda p: rewrite_npz(p, success=lambda a: a[:, 1:]),
+                                       [f"{{f}}/aggregate.npz: success: is int64 of shape (2, "
+                                        f"{DAYS + 1}), expected int64 of shape (2, {DAYS + 2})"]),
+    "npz success sums disagree": (A, lambda p: rewrite_npz(
+        p, success=lambda a: shifted(a, (1, 0), 1)),
+        [f"{{f}}/aggregate.npz: success: counts at [1] add up to {RUNS + 1}, "
+         f"expected {RUNS}"]),
+    "npz without success, summary with it": (A, lambda p: rewrite_npz(p, success=None),
+                                             ["{f}/summary.json: coercion: summary.json records "
+                                              "the coercer's success but aggregate.npz does not: "
+                                              "the two files come from different runs"]),
     "npz is a FIFO": (A, lambda p: (p.unlink(), os.mkfifo(p)),
                       ["{f}/aggregate.npz: is a FIFO (named pipe), not a regular file"]),
     "summary not JSON": (S, lambda p: p.write_text('{"runs": 30,\n  oops}'),
@@ -155,6 +167,12 @@ CASES = {
     "summary disagrees": (S, lambda p: edit_json(p, set_key("days", DAYS - 1)),
                           [f"{{f}}/summary.json: days: is {DAYS - 1}, but the results are for "
                            f"{DAYS}"]),
+    "summary without coercion": (S, lambda p: edit_json(p, del_key("coercion")),
+                                 ["{f}/summary.json: coercion: aggregate.npz records the "
+                                  "coercer's success but summary.json does not: the two files "
+                                  "come from different runs"]),
+    "summary coercion disagrees": (S, lambda p: edit_json(
+        p, lambda d: d["coercion"]["any"].__setitem__("runs", RUNS + 1)), None),
     "scenario key missing": (C, lambda p: edit_json(p, del_key("pairs")),
                              ["{f}/scenario.json: pairs: required field is missing"]),
     "scenario unknown scheme": (C, lambda p: edit_json(p, set_key("run_scheme", "rivra")),
@@ -239,7 +257,17 @@ def _huge_csv(folder: Path) -> list[str]:
     return [f"{folder}/{T}: file is larger than the {limit:,}-byte limit"]
 
 
-EXPECTED_LATE = {"csv truncated mid-run": _truncated_csv, "csv of 4 GiB": _huge_csv}
+def _coercion_disagrees(folder: Path) -> list[str]:
+    """The runs with a coercer's success, counted in runs.csv (not read by escsim plot)."""
+    with open(folder / "runs.csv", encoding="utf-8", newline="") as fh:
+        reached = sum(row["coerced"] != "none" for row in csv.DictReader(fh))
+    share = json.loads((folder / S).read_text(encoding="utf-8"))["coercion"]["any"]
+    return [f"{folder}/{S}: coercion.any: says {RUNS + 1} runs ({share['probability']:g}), "
+            f"but aggregate.npz counts {reached} of {RUNS}"]
+
+
+EXPECTED_LATE = {"csv truncated mid-run": _truncated_csv, "csv of 4 GiB": _huge_csv,
+                 "summary coercion disagrees": _coercion_disagrees}
 
 
 def test_oversized_json_is_refused_before_it_is_parsed(original, tmp_path, capsys):
