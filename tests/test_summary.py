@@ -2,7 +2,8 @@
 
 docs/results.md promises, for each threshold, the share of runs that crossed it, its
 median first day and the probability of having crossed it by days 7, 14, 30 and the
-horizon. With one horizon for every run, the Kaplan-Meier estimate equals the share of
+horizon; for the coercer's success (each kind and any), the same numbers with the share's
+Wilson interval and the first day's quartiles. With one horizon for every run, the Kaplan-Meier estimate equals the share of
 runs that crossed by that day (docs/results.md, "Kaplan-Meier"), so the rows alone decide
 every number.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import statistics
 
 import pytest
 
 from sim.model.outcomes import OUTCOMES, THRESHOLDS
+from sim.stats import wilson_interval
 from tests.conftest import BASELINE, results_folder, run_cli
 
 RUNS, DAYS, SEED = 300, 40, 3
@@ -77,3 +80,40 @@ def test_outcome_counts_match_the_rows(rows_and_summary):
         assert block["probability"] == round(count / RUNS, 6)
         lo, hi = block["ci95"]
         assert lo <= block["probability"] <= hi
+
+
+def rank_quantile(days: list[int], q: float) -> int:
+    """The day of rank ceil(q (n + 1)), at most n, among ``days`` sorted (docs/results.md)."""
+    return sorted(days)[min(math.ceil(q * (len(days) + 1)), len(days)) - 1]
+
+
+@pytest.mark.parametrize("kind", ["complied", "government_fell", "any"])
+def test_coercion_block_matches_the_rows(rows_and_summary, kind):
+    """Runs whose coerced cell is the kind (any: not none), their share and its Wilson
+    interval, the median and quartiles of their coerced_day, and the share by each
+    checkpoint day, all recomputed from runs.csv."""
+    rows, summary = rows_and_summary
+    days = [int(r["coerced_day"]) for r in rows
+            if r["coerced"] == kind or (kind == "any" and r["coerced"] != "none")]
+    block = summary["coercion"][kind]
+    assert block["runs"] == len(days)
+    assert block["probability"] == round(len(days) / RUNS, 6)
+    lo, hi = wilson_interval(len(days), RUNS)
+    assert block["ci95"] == [round(lo, 6), round(hi, 6)]
+    assert block["median_first_day"] == (statistics.median_high(days) if days else None)
+    assert block["first_day_quartiles"] == ([rank_quantile(days, q) for q in (0.25, 0.75)]
+                                            if days else [None, None])
+    for day in [7, 14, 30, DAYS]:
+        reached = sum(d <= day for d in days)
+        assert block["by_day"][str(day)] == pytest.approx(reached / RUNS, abs=1e-6), day
+
+
+def test_the_coercion_block_is_exercised(rows_and_summary):
+    """Guard against a vacuous comparison: both kinds of success occur in this run, on
+    several different days, and some runs have none."""
+    rows, _ = rows_and_summary
+    kinds = {r["coerced"] for r in rows}
+    assert kinds == {"none", "complied", "government_fell"}
+    for kind in ("complied", "government_fell"):
+        assert len({r["coerced_day"] for r in rows if r["coerced"] == kind}) >= 3, kind
+    assert all((r["coerced"] == "none") == (r["coerced_day"] == "") for r in rows)
