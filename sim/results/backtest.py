@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
@@ -30,6 +31,9 @@ from sim.inputs.schema import Int, Record, Str, validate
 from sim.model.outcomes import THRESHOLDS
 from sim.results import scoring
 from sim.version import __version__
+
+if TYPE_CHECKING:
+    from sim.results.calibrate import CrossValidation
 
 DEFAULT_FOLDER = Path("scenarios/history")
 BASE_RATES_FILE = "icb_base_rates.yaml"
@@ -73,11 +77,14 @@ class Backtest:
     base: BaseRates
     base_file: Path
     selection: str  # the first paragraph of the folder's README.md
+    cv: CrossValidation | None = None  # with --cv: counts and crossed are the held-out ones
 
     @property
     def command(self) -> str:
         """The command that gives the same numbers."""
         import shlex
+        if self.cv is not None:
+            return self.cv.calibration.command("backtest")
         return shlex.join(["escsim", "backtest", str(self.folder), "--runs", str(self.runs),
                            "--seed", str(self.seed)])
 
@@ -238,6 +245,27 @@ def scores(bt: Backtest) -> dict:
         "observed": coding_scores(p, observed_classes(bt.cases), floor, base),
         "alternative": {"cases_recoded": recoded,
                         **coding_scores(p, observed_classes(bt.cases, True), floor, base)},
+        **({} if bt.cv is None else {"cross_validation": cv_scores(bt.cv, floor, base)}),
+    }
+
+
+def cv_scores(cv: CrossValidation, floor: float, base: np.ndarray) -> dict:
+    """With ``--cv``: how the folds were chosen, and the in-sample scores beside them."""
+    from sim.results.calibrate import NEAR, fit
+    cal = cv.calibration
+    observed = observed_classes(cal.cases)
+    values = fit(cal)["values"]
+    return {
+        "method": "leave-one-out: each case is scored at the design point with the best total "
+                  "log score over the other cases; 'observed' and 'alternative' above are these "
+                  "out-of-sample scores (the alternative codings score the same forecasts)",
+        "points": cal.points, "runs_per_point": cal.runs, "near": NEAR,
+        "folds": {c.name: int(k) for c, k in zip(cal.cases, cv.folds, strict=True)},
+        "in_sample": {"point": cv.best, "values": values,
+                      **coding_scores(class_probabilities(cv.at(cv.best)), observed, floor,
+                                      base)},
+        "presets_in_force": {"point": 0, **coding_scores(class_probabilities(cv.at(0)),
+                                                          observed, floor, base)},
     }
 
 
@@ -249,6 +277,9 @@ def case_rows(bt: Backtest) -> list[dict[str, str]]:
     """One row per case, as ``cases.csv`` and the report show it (the same text)."""
     p = class_probabilities(bt.counts)
     floor = scoring.run_floor(bt.runs)
+    observed = observed_classes(bt.cases)
+    if bt.cv is not None:
+        in_sample = class_probabilities(bt.cv.at(bt.cv.best))
     rows = []
     for alternative in (False, True):
         obs = observed_classes(bt.cases, alternative)
@@ -271,6 +302,9 @@ def case_rows(bt: Backtest) -> list[dict[str, str]]:
             day = getattr(o.first_days, name)
             row[f"day_{name}"] = "" if day is None else str(day)
             row[f"p_{name}_by_day"] = "" if day is None else _num(bt.crossed[i, k] / bt.runs)
+        if bt.cv is not None:
+            row["cv_point"] = str(bt.cv.folds[i])
+            row["p_observed_in_sample"] = _num(in_sample[i, observed[i]])
         out.append(row)
     return out
 
@@ -279,7 +313,9 @@ def text_summary(bt: Backtest, numbers: dict) -> str:
     """The short table ``escsim backtest`` prints: per case, then the overall scores."""
     rows = case_rows(bt)
     width = max(12, *(len(printable(r["case"], None)) for r in rows))
-    lines = [f"backtest: {len(rows)} cases x {bt.runs:,} runs, seed {bt.seed}",
+    lines = [f"backtest: {len(rows)} cases x {bt.runs:,} runs, seed {bt.seed}"
+             + ("" if bt.cv is None else f", leave-one-out over {bt.cv.calibration.points} "
+                "design points: OUT-OF-SAMPLE (each case at the point fitted on the others)"),
              f"  {'case':<{width}} {'observed':<26} {'p(observed)':>11} {'rank':>4}"]
     lines += [f"  {printable(r['case'], None):<{width}} {r['observed']:<26} "
               f"{float(r['p_observed']):>11.3f} {r['rank']:>4}" for r in rows]
@@ -288,6 +324,9 @@ def text_summary(bt: Backtest, numbers: dict) -> str:
         lines.append(f"  {'Brier' if score == 'brier' else 'log score'} ({better} is better), "
                      "mean over cases [95% bootstrap interval]:")
         lines += [f"    {label:<26} {_ci(s[key])}" for key, label in SCORE_ROWS]
+        if bt.cv is not None:
+            ins = numbers["cross_validation"]["in_sample"]
+            lines.append(f"    {'model in-sample (fit)':<26} {_ci(ins[score]['model'])}")
     return "\n".join(lines)
 
 
@@ -342,22 +381,38 @@ def write_folder(bt: Backtest, folder: Path, argv: list[str]) -> dict:
                                           encoding="utf-8")
     from sim.results.plots import draw_all
     pngs = draw_all(charts(), folder / "charts", bt)
+    if bt.cv is not None:
+        from sim.results import calibrate
+        calibrate.write_tables(bt.cv.calibration, folder)
+        (folder / "fit.json").write_text(json.dumps(calibrate.fit(bt.cv.calibration), indent=2)
+                                         + "\n", encoding="utf-8")
+        pngs.update(draw_all(calibrate.charts(), folder / "charts", bt.cv.calibration))
     write_report(bt, numbers, rows, pngs, folder / "report.html")
     return numbers
 
 
 def run_to_folder(folder: Path, cases: list[Scenario], base: tuple[BaseRates, Path], out: Path,
-                  runs: int, seed: int, argv: list[str] | None = None, **ensemble_options
+                  runs: int, seed: int, argv: list[str] | None = None, *,
+                  cv_points: int | None = None, **ensemble_options
                   ) -> tuple[Path, Backtest, dict]:
     """Backtest ``cases`` (from :func:`find_cases`) into a new folder ``out/backtest/<id>/``.
 
-    ``base`` is :func:`load_base_rates`'s answer. The folder appears only when
-    complete. Returns its path, the backtest and its scores.
+    ``base`` is :func:`load_base_rates`'s answer. With ``cv_points``, the cases are
+    simulated over a design of that many points and scored out of sample, leave-one-out
+    (:mod:`sim.results.calibrate`). The folder appears only when complete. Returns its
+    path, the backtest and its scores.
     """
     from sim.results import folders
-    counts, crossed = simulate(cases, runs, seed, **ensemble_options)
+    cv = None
+    if cv_points is None:
+        counts, crossed = simulate(cases, runs, seed, **ensemble_options)
+    else:
+        from sim.results import calibrate
+        cv = calibrate.CrossValidation.of(calibrate.calibrate(folder, cases, cv_points, runs,
+                                                              seed, **ensemble_options))
+        counts, crossed = cv.held_out()
     bt = Backtest(Path(folder), cases, counts, crossed, runs, seed, *base,
-                  selection_note(folder))
+                  selection_note(folder), cv)
     parent = Path(out) / "backtest"
     final = parent / folders.new_folder_name(parent, seed)
     with folders.staging(final) as tmp:
@@ -368,8 +423,9 @@ def run_to_folder(folder: Path, cases: list[Scenario], base: tuple[BaseRates, Pa
 # ------------------------------------------------------------------ charts and report ---
 
 def _provenance(bt: Backtest) -> str:
+    cv = "" if bt.cv is None else " | leave-one-out, out of sample"
     return (f"backtest of {printable(bt.folder, None)} | {len(bt.cases)} cases x {bt.runs:,} "
-            f"runs | seed {bt.seed}")
+            f"runs | seed {bt.seed}{cv}")
 
 
 def reliability_chart(bt: Backtest):
@@ -464,9 +520,10 @@ CAVEATS = (
     "cases are themselves approximate (they tend to be too narrow).",
     "The model's probabilities are shares of a finite number of runs: a class no run reached "
     "gets probability 0 in the Brier score and the floor 1/(runs + 1) in the log score.",
-    "These are in-sample scores: if the model's parameters or the scenarios were tuned while "
-    "looking at these cases, the scores flatter the model. Out-of-sample (cross-validated) "
-    "scores are not computed yet.",
+    "Without --cv these are in-sample scores: if the model's parameters or the scenarios were "
+    "tuned while looking at these cases, the scores flatter the model. With --cv each case is "
+    "scored at parameters fitted without it (leave-one-out), but the free parameters, their "
+    "ranges and the scenarios were still chosen by people who knew the cases.",
     "The ICB base rates come from a wider reference class than these cases, classed by a "
     "stated mapping of ICB codes, which is itself a judgement.",
 )
@@ -480,8 +537,40 @@ def _score_table(block: dict) -> str:
                  rows, {1, 2})
 
 
+def cv_section(bt: Backtest, numbers: dict, rows: list[dict]) -> str:
+    """With ``--cv``: how the folds were chosen, and the in-sample scores to compare."""
+    if bt.cv is None:
+        return ""
+    from sim.results.report import esc, table
+    cv = numbers["cross_validation"]
+    fold_rows = [[esc(c.name), str(k), esc(r["p_observed"]), esc(r["p_observed_in_sample"])]
+                 for c, k, r in zip(bt.cases, bt.cv.folds, rows, strict=True)]
+    return f"""<section id="cross-validation">
+<h2>Out of sample: leave-one-out cross-validation</h2>
+<p>Every case was simulated once over {cv['points']} design points (parameter sets of the role
+presets' free decision parameters; point 0 the presets in force), {cv['runs_per_point']:,}
+runs each, on common random numbers. For each case, the point with the best total log score
+over the <em>other</em> cases was chosen, and the case was scored at that point: the scores
+above and the case table are these <strong>out-of-sample</strong> forecasts. Nothing was
+re-simulated per fold. The point fitted on all cases (point {cv['in_sample']['point']}) gives
+the <strong>in-sample</strong> scores below, which flatter the model; the presets in force
+(point 0) give the plain backtest's.</p>
+<h3>In-sample: every case at the point fitted on all cases</h3>
+{_score_table(cv['in_sample'])}
+<h3>The presets in force (point 0)</h3>
+{_score_table(cv['presets_in_force'])}
+<h3>Each case's fold</h3>
+{table(["case", "point fitted without it", "p_observed (out of sample)",
+        "p_observed in-sample"], fold_rows, {1, 2, 3}, {0})}
+<p>The design, every case's counts at every point and the fit are in <code>design.csv</code>,
+<code>table.csv</code> and <code>fit.json</code>.</p>
+</section>
+"""
+
+
 def write_report(bt: Backtest, numbers: dict, rows: list[dict], pngs: dict, path: Path):
     """``report.html``: one self-contained, printable page of scores, cases and charts."""
+    from sim.results.calibrate import charts as calibrate_charts
     from sim.results.report import CSS, esc, figures, table
     cols = ["case", "observed", "p_observed", "rank", "brier", "log_score", "alternative",
             "p_alternative"]
@@ -505,7 +594,7 @@ def write_report(bt: Backtest, numbers: dict, rows: list[dict], pngs: dict, path
 </head>
 <body>
 <header>
-<h1>Backtest: {len(bt.cases)} historical crises</h1>
+<h1>Backtest{" (cross-validated)" if bt.cv else ""}: {len(bt.cases)} historical crises</h1>
 <p class="meta">Cases from <code>{esc(bt.folder)}</code> \u00b7 {bt.runs:,} runs per case
 \u00b7 seed {bt.seed} \u00b7 escsim {esc(__version__)}</p>
 </header>
@@ -522,12 +611,12 @@ perfect forecast, \u2212ln 5 = \u22121.609 for the uniform guess. Means over the
 95% bootstrap intervals ({numbers['bootstrap']['resamples']:,} resamples of the cases, seed
 {numbers['bootstrap']['seed']}); differences are paired case by case: a negative Brier
 difference or a positive log difference means the model did better than the baseline.</p>
-<h3>As observed</h3>
+<h3>As observed{" (out of sample)" if bt.cv else ""}</h3>
 {_score_table(numbers['observed'])}
 <h3>With the alternative codings ({alt['cases_recoded']} of {len(bt.cases)} cases recoded)</h3>
 {_score_table(alt)}
 </section>
-<section id="cases">
+{cv_section(bt, numbers, rows)}<section id="cases">
 <h2>Case by case</h2>
 <p>p_observed: the share of the case's runs ending in the observed class; rank 1: the model's
 most likely class. The same numbers are in <code>cases.csv</code>.</p>
@@ -540,6 +629,7 @@ most likely class. The same numbers are in <code>cases.csv</code>.</p>
 <section id="charts">
 <h2>Charts</h2>
 {figures(charts(), pngs)}
+{"" if bt.cv is None else figures(calibrate_charts(), pngs)}
 </section>
 <section id="base-rates">
 <h2>The base-rate baseline</h2>
