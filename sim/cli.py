@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_days,
                    help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: the "
                         "scenario's)")
+    p.add_argument("--why", action="store_true",
+                   help="after each move an actor chose, the terms of its choice that drove "
+                        "it (e.g. 'coercion +0.55') and its probability")
 
     p = sub.add_parser("backtest", help="score the model on coded historical crises",
                        description="Run every case file (a scenario with an observed: "
@@ -497,7 +500,7 @@ def cmd_story(args) -> int:
     from sim.inputs.scenario import load_scenario
     from sim.model import story
     scenario = load_scenario(args.file)
-    print(story.tell(scenario, args.run, seed=args.seed, days=args.days), end="")
+    print(story.tell(scenario, args.run, seed=args.seed, days=args.days, why=args.why), end="")
     return 0
 
 

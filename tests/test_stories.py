@@ -185,3 +185,41 @@ def test_story_council_tally_matches_the_recorded_votes():
         assert told == votes, run
         checked += len(votes)
     assert checked >= 3
+
+
+def test_why_terms_sum_to_the_utility_and_probabilities_to_one(baseline):
+    """The Python API's reasons add up: for every actor on every day of 20 runs, each open
+    move's terms (inertia included) sum to its utility, and the probabilities of the
+    open moves sum to 1 (closed moves have none)."""
+    from sim.model.model import EscalationModel
+    model = EscalationModel(baseline, runs=20, seed=5, days=20)
+    checked = 0
+    while model.day < model.horizon:
+        for r in range(model.n_runs):
+            for agent in model.agents_by_index.values():
+                options = agent.options(r)
+                open_ = [o for o in options if o["feasible"]]
+                assert sum(o["probability"] for o in open_) == pytest.approx(1.0, abs=1e-9)
+                assert all(o["probability"] == 0 for o in options if not o["feasible"])
+                for o in open_:
+                    assert sum(o["terms"].values()) == pytest.approx(o["utility"], abs=1e-12)
+                    checked += 1
+        model.step()
+    assert checked > 10_000
+
+
+def test_story_why_gives_a_reason_for_every_chosen_move(baseline):
+    """With --why, every move of the story is followed by its reason: the scheduled meeting
+    says it was given, every other move names at least one term and a share of the choice."""
+    text = story.tell(baseline, run=3, days=30, why=True)
+    lines = text.splitlines()
+    moves = [k for k, line in enumerate(lines)
+             if line.startswith("    ") and not line.startswith("      ")
+             and not line.strip().startswith("vote")]
+    assert len(moves) > 5
+    for k in moves:
+        why = lines[k + 1].strip()
+        assert why.startswith("why: "), lines[k]
+        assert why == "why: scheduled (a given move, not the actor's choice)" or re.search(
+            r"why: .*[+-]\d+\.\d\d.*; (<1|\d+)% of the choice$", why), why
+    assert "why: scheduled" in text  # the Council's meeting "on Tuesday" (day 1)

@@ -70,25 +70,27 @@ class ActorAgent(mesa.Agent):
         """Every candidate move for the next day in run ``run``.
 
         Each entry: action id (None for hold), target id, rung, whether the
-        catalogue's preconditions hold, its utility and its probability
-        under the logit rule.
+        catalogue's preconditions hold, its utility, its probability under
+        the decision rule (the nested logit) and ``terms``: the utility split
+        into its terms (docs/model.md, "The decision rule"), the nonzero ones
+        by name, so one can say why the actor leans to a move.
         """
         m, i = self.model, self.index
         s = m.set_of[run]
-        u, ok = D.choice_table(m.world, m.params, m.tables, m.set_of, run, i, m.day + 1)
-        rationality = m.params.actor[s, i, D.RATIONALITY]
-        z = np.where(ok, rationality * u, -np.inf)
-        weight = np.exp(z - z.max())
-        probability = weight / weight.sum()
-        rows = m.tables.cand[m.tables.cand_start[i]:m.tables.cand_start[i + 1]]
+        u, ok, terms = D.explain(m.world, m.params, m.tables, m.set_of, run, i, m.day + 1)
+        first, last = m.tables.cand_start[i], m.tables.cand_start[i + 1]
+        probability = D.choice_probabilities(u, ok, m.tables.cand_nest[first:last],
+                                             m.params.actor[s, i, D.RATIONALITY])
         out = []
-        for k, row in enumerate(rows):
+        for k, row in enumerate(m.tables.cand[first:last]):
             a, j = int(row[D.C_ACTION]), int(row[D.C_TARGET])
             out.append({"action": None if a == D.HOLD else m.catalogue.actions[a].id,
                         "target": None if j < 0 else m.actor_ids[j],
                         "rung": 0 if a == D.HOLD else int(m.catalogue.level[a]),
                         "feasible": bool(ok[k]), "utility": float(u[k]),
-                        "probability": float(probability[k])})
+                        "probability": float(probability[k]),
+                        "terms": {name: float(x) for name, x in zip(D.TERMS, terms[k],
+                                                                    strict=True) if x != 0}})
         return out
 
     def feasible_moves(self, run: int = 0) -> list[tuple[str | None, str | None]]:

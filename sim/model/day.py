@@ -443,7 +443,7 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
                 u[row, k] = 0.0
             continue
         tone = cand[c, C_TONE]
-        host, coop = (-tone if tone < 0 else 0.0), (tone if tone > 0 else 0.0)
+        coop = tone if tone > 0 else 0.0
         if not is_state[i]:  # the Council
             weight = cand[c, C_WEIGHT]
             bonus = 10.0 if int(cand[c, C_FLAGS]) & MEETING_DUE else (0.1 if weight == 0 else 0.0)
@@ -461,35 +461,77 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
                 u[row, k] = v[ME, k] / 7.0 * (1 + coop) - 0.3 - v[INERT, k]
         elif act[a, A_COMPLY] > 0:  # yield to j's demand
             for k in range(size):
-                demand = g[DEMAND_ON_ME, j, k]
-                x = g[EXPOSED, j, k] * (2 * pair[i, j, k] / 7.0 + g[THREATENED, j, k])
-                x += g[OFFERED, j, k] * demand
-                x -= RESISTANCE * demand * v[RES, k]
-                x -= v[AUD, k]
+                e = _comply_terms(g, v, pair, i, j, k)
+                x = e[0]
+                x += e[1]
+                x += e[2]
+                x += e[3]
                 u[row, k] = x - v[INERT, k]
         else:
             rung_level = act[a, A_LEVEL]
-            rung = rung_level / 7.0
-            climbs = 1.0 if rung_level > 0 else 0.0
-            follows = 1.0 if rung_level >= FORCE else 0.0
-            topple = act[a, A_TOPPLE]
             for k in range(size):
-                q = pair[i, j, k] / 7.0
-                half = (rung + q) / 2
-                res, risk, weak = v[RES, k], v[RISK_, k], g[WEAK, j, k]
-                aim = g[PRESSURE, j, k]
-                x = v[RECIP, k] * (2 * tone * g[TAU, j, k] - tone * tone)
-                x += aim * (1 - weak) * (2 * rung + 2 * topple)
-                x -= aim * coop
-                x -= (1 - res) * 2 * (weak + FORCE_NORM) * (rung * rung)
-                x -= risk * 4 * weak * (half * half * half) * climbs
-                x -= DISCIPLINE * max(0.0, rung_level - pair[i, j, k] - 1)
-                x += g[COMMIT, j, k] * (coop * pressed[j, k] / 7.0 - 2 * host)
-                x += risk * coop * (q * q)
-                x += coop * (1 - res) * v[CALM, k]
-                x += v[AUD, k] * g[THREAT, j, k] * (follows - coop)
-                x -= rung * v[INST, k]
+                e = _state_terms(g, v, pair, pressed, i, j, k, tone, rung_level, act[a, A_TOPPLE])
+                x = e[0]
+                x += e[1]
+                x += e[2]
+                x += e[3]
+                x += e[4]
+                x += e[5]
+                x += e[6]
+                x += e[7]
+                x += e[8]
+                x += e[9]
+                x += e[10]
                 u[row, k] = x - v[INERT, k]
+
+
+STATE_TERMS = ("reciprocity", "coercion", "concession", "cost of force", "risk of war",
+               "ladder discipline", "alliance", "de-escalation", "war weariness",
+               "audience cost", "institutions")
+"""The terms of a state's act against a state, in the order :func:`_state_terms` gives them."""
+COMPLY_TERMS = ("hurt avoided", "deal offered", "resistance", "audience at home")
+"""The terms of yielding to a demand, in the order :func:`_comply_terms` gives them."""
+TERMS = (*STATE_TERMS, *COMPLY_TERMS, "seeking scrutiny", "statement", "Council's purpose",
+         "inertia")
+"""Every term a utility is made of (the columns of :func:`explain`)."""
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _state_terms(g, v, pair, pressed, i, j, k, tone, rung_level, topple):
+    """The terms of state i's act (tone, rung) against state j in the block's run k.
+
+    The utility is their sum, in this order, less the inertia (docs/model.md,
+    ``state_utility``); a subtracted term is given negated, which is the same
+    arithmetic.
+    """
+    host, coop = (-tone if tone < 0 else 0.0), (tone if tone > 0 else 0.0)
+    rung = rung_level / 7.0
+    climbs = 1.0 if rung_level > 0 else 0.0
+    follows = 1.0 if rung_level >= FORCE else 0.0
+    q = pair[i, j, k] / 7.0
+    half = (rung + q) / 2
+    res, risk, weak, aim = v[RES, k], v[RISK_, k], g[WEAK, j, k], g[PRESSURE, j, k]
+    return (v[RECIP, k] * (2 * tone * g[TAU, j, k] - tone * tone),
+            aim * (1 - weak) * (2 * rung + 2 * topple),
+            -(aim * coop),
+            -((1 - res) * 2 * (weak + FORCE_NORM) * (rung * rung)),
+            -(risk * 4 * weak * (half * half * half) * climbs),
+            -(DISCIPLINE * max(0.0, rung_level - pair[i, j, k] - 1)),
+            g[COMMIT, j, k] * (coop * pressed[j, k] / 7.0 - 2 * host),
+            risk * coop * (q * q),
+            coop * (1 - res) * v[CALM, k],
+            v[AUD, k] * g[THREAT, j, k] * (follows - coop),
+            -(rung * v[INST, k]))
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _comply_terms(g, v, pair, i, j, k):
+    """The terms of state i's yielding to j's demand in the block's run k (``comply_utility``)."""
+    demand = g[DEMAND_ON_ME, j, k]
+    return (g[EXPOSED, j, k] * (2 * pair[i, j, k] / 7.0 + g[THREATENED, j, k]),
+            g[OFFERED, j, k] * demand,
+            -(RESISTANCE * demand * v[RES, k]),
+            -v[AUD, k])
 
 
 _LOG2E = 1.4426950408889634
@@ -616,6 +658,26 @@ def _block_draw(u, ok, opened, group, wanted, count, groups, size, rationality, 
             last[k] = c if ok[c, k] else last[k]
     for k in range(size):
         picks[k] = last[k] if picks[k] < 0 else picks[k]
+
+
+def choice_probabilities(utility, feasible, nests, rationality):
+    """Each candidate's probability under the nested choice of :func:`_block_draw`.
+
+    For reading (players, stories, the web page), with numpy's exponential: a
+    nest's share is proportional to exp(rationality x its best feasible
+    utility), a candidate's share within its nest to exp(rationality x U).
+    """
+    utility, feasible, nests = np.asarray(utility), np.asarray(feasible), np.asarray(nests)
+    z = np.where(feasible, rationality * utility, -np.inf)
+    top = np.full(nests.max() + 1, -np.inf)
+    np.maximum.at(top, nests, z)
+    with np.errstate(invalid="ignore", divide="ignore"):  # nests with no open move
+        inner = np.where(feasible, np.exp(z - top[nests]), 0.0)
+        within = np.zeros_like(top)
+        np.add.at(within, nests, inner)
+        share = np.exp(top - top.max())
+        share /= share.sum()
+        return np.where(feasible, share[nests] * inner / within[nests], 0.0)
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -1064,3 +1126,51 @@ def choice_table(w, p, t, set_of, r, i, day):
         if ok[c, 0]:
             utility[c] = u[t.cand_util[first + c] - t.util_start[i], 0]
     return utility, ok[:, 0].copy()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def explain(w, p, t, set_of, r, i, day):
+    """Why actor ``i`` would choose as it does in run ``r`` on ``day``, candidate by candidate.
+
+    Returns (utility, feasible, terms): ``terms[c]`` holds candidate c's
+    utility split into the columns of :data:`TERMS`, computed by the same
+    functions as the day's own choice, so a feasible candidate's terms sum to
+    its utility. A move closed today has utility and terms 0.
+    """
+    n = w.level.shape[1]
+    cand, act, is_state = t.cand, t.act, t.is_state
+    first, count = t.cand_start[i], t.cand_start[i + 1] - t.cand_start[i]
+    pair, top = np.empty((n, n, 1)), np.empty(1)
+    pressed, pressing = np.empty((n, 1)), np.empty((n, 1))
+    g, v = np.empty((TARGET_ROWS, n, 1)), np.empty((RUN_ROWS, 1))
+    u, ok = np.empty((count, 1)), np.empty((count, 1), dtype=np.bool_)
+    opened, wanted = np.empty(count, dtype=np.bool_), np.empty(count, dtype=np.bool_)
+    _views(w, t, r, 1, pair, pressed, pressing, top)
+    _utilities(w, p, t, set_of, r, 1, i, day, pair, pressed, pressing, top, g, v,
+               np.empty((count, 1), dtype=np.bool_), u, ok, opened, wanted, np.empty((3, 1)))
+    utility, terms = np.zeros(count), np.zeros((count, len(TERMS)))
+    n_state, n_comply = len(STATE_TERMS), len(COMPLY_TERMS)
+    for c in range(count):
+        if not ok[c, 0]:
+            continue
+        utility[c] = u[t.cand_util[first + c] - t.util_start[i], 0]
+        a, j = int(cand[first + c, C_ACTION]), int(cand[first + c, C_TARGET])
+        if a == HOLD:
+            continue
+        terms[c, len(TERMS) - 1] = -v[INERT, 0]
+        if not is_state[i]:
+            terms[c, n_state + n_comply + 2] = utility[c] + v[INERT, 0]
+        elif j < 0:
+            terms[c, n_state + n_comply + 1] = utility[c] + v[INERT, 0]
+        elif not is_state[j]:
+            terms[c, n_state + n_comply] = utility[c] + v[INERT, 0]
+        elif act[a, A_COMPLY] > 0:
+            e = _comply_terms(g, v, pair, i, j, 0)
+            for q in range(n_comply):
+                terms[c, n_state + q] = e[q]
+        else:
+            e = _state_terms(g, v, pair, pressed, i, j, 0, cand[first + c, C_TONE],
+                             act[a, A_LEVEL], act[a, A_TOPPLE])
+            for q in range(n_state):
+                terms[c, q] = e[q]
+    return utility, ok[:, 0].copy(), terms

@@ -15,22 +15,30 @@ import numpy as np
 from sim.errors import InputError, Problem
 from sim.inputs.scenario import Scenario
 from sim.limits import MAX_HORIZON_DAYS
+from sim.model.day import UNSET
 from sim.model.model import HOLD, NO_TARGET, EscalationModel
 from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
 
 
-def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None) -> str:
+def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None = None,
+         why: bool = False) -> str:
     """Return run ``run``'s narrative as text.
 
     ``days`` may be any horizon up to :data:`~sim.limits.MAX_HORIZON_DAYS`; a
     day past the last calendar date (31 December 9999) is told by its number alone.
+    With ``why``, each move chosen by the decision rule comes with the terms of
+    the choice that drove it and its probability (:func:`reasons`).
     """
     if days is not None and not 1 <= days <= MAX_HORIZON_DAYS:
         raise InputError([Problem(scenario.path, None, "days", f"the horizon must be between 1 "
                                                                f"and {MAX_HORIZON_DAYS:,} days, "
                                                                f"got {days:,}")])
     model = EscalationModel(scenario, runs=[run], seed=seed, days=days, record=True)
-    summary = model.run()
+    why_of = []
+    while model.day < model.horizon:
+        why_of.append(reasons(model) if why else {})
+        model.step()
+    summary = model.summary()
     ids = model.actor_ids
     cat = model.catalogue
     spec = scenario.spec
@@ -58,6 +66,9 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
                                f"[{aid}->{ids[t]} level {rec.level[0, i, t]}]")
             else:
                 entries.append(f"{aid} -> {ids[t]}: {action.name}")
+            if why:
+                entries.append("  why: " + because(why_of[day - 1], i, action.id,
+                                                    None if t == NO_TARGET else ids[t]))
         target, yes, passed = (int(x) for x in rec.vote[0])
         if target >= 0:
             vetoes = [model.seats[k] for k in np.nonzero(rec.vetoed[0])[0]]
@@ -72,6 +83,38 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
     lines.append("")
     lines.extend(outcome_lines(model, summary))
     return "\n".join(lines) + "\n"
+
+
+def reasons(model: EscalationModel, run: int = 0) -> dict:
+    """Why each actor of run ``run`` would make each move tomorrow.
+
+    Maps an actor's index to "scheduled" if a rule other than its own choice
+    gives tomorrow's move, else to {(action id, target id): option} with the
+    option's probability and its utility's terms (``StateAgent.options``).
+    """
+    day = model.day + 1
+    out: dict = {}
+    for i, rule in enumerate(model.rules):
+        action = np.full(1, UNSET, dtype=np.int64)
+        rule.give(model, i, day, action, np.full(1, NO_TARGET, dtype=np.int64))
+        if action[0] != UNSET:
+            out[i] = "scheduled"
+            continue
+        out[i] = {(o["action"], o["target"]): o for o in model.agents_by_index[i].options(run)}
+    return out
+
+
+def because(why: dict, i: int, action: str, target: str | None, shown: int = 3) -> str:
+    """The terms that drove actor ``i``'s move, largest first, and its share of the choice."""
+    options = why.get(i)
+    if options == "scheduled":
+        return "scheduled (a given move, not the actor's choice)"
+    option = options[(action, target)]
+    terms = sorted(((name, x) for name, x in option["terms"].items()
+                    if name != "inertia" and abs(x) >= 0.005), key=lambda item: -abs(item[1]))
+    said = ", ".join(f"{name} {x:+.2f}" for name, x in terms[:shown]) or "no term"
+    share = 100 * option["probability"]
+    return f"{said}; {'<1' if share < 0.5 else f'{share:.0f}'}% of the choice"
 
 
 def calendar(start: dt.date, day: int) -> str:
