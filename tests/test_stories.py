@@ -223,3 +223,20 @@ def test_story_why_gives_a_reason_for_every_chosen_move(baseline):
         assert why == "why: scheduled (a given move, not the actor's choice)" or re.search(
             r"why: .*[+-]\d+\.\d\d.*; (<1|\d+)% of the choice$", why), why
     assert "why: scheduled" in text  # the Council's meeting "on Tuesday" (day 1)
+
+
+def test_story_tells_when_an_aim_is_reached(baseline):
+    """A government's fall is told on its day, and the closing lines give the same day
+    and kind as the model's record of the coercer's success."""
+    told = 0
+    for run in range(12):
+        text = story.tell(baseline, run=run, days=30)
+        fell = re.search(r"day +(\d+) .*\n(?:    .*\n)*?    VEN's government falls", text)
+        closing = re.search(r"coercer's aim: (not reached|reached on day (\d+) \((.*)\))", text)
+        assert closing, text
+        if fell:
+            told += 1
+            assert closing.group(2) == fell.group(1)
+            assert closing.group(3) == "the target's government fell"
+            assert "USA's aim against VEN is reached: its government fell" in text
+    assert told  # some run of twelve tells a fall

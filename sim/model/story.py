@@ -34,10 +34,12 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
                                                                f"and {MAX_HORIZON_DAYS:,} days, "
                                                                f"got {days:,}")])
     model = EscalationModel(scenario, runs=[run], seed=seed, days=days, record=True)
-    why_of = []
+    why_of, reached = [], []
     while model.day < model.horizon:
         why_of.append(reasons(model) if why else {})
+        before = model.world.achieved[0].copy()
         model.step()
+        reached.append(aims_reached(model, before))
     summary = model.summary()
     ids = model.actor_ids
     cat = model.catalogue
@@ -69,6 +71,7 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
             if why:
                 entries.append("  why: " + because(why_of[day - 1], i, action.id,
                                                     None if t == NO_TARGET else ids[t]))
+        entries.extend(reached[day - 1])
         target, yes, passed = (int(x) for x in rec.vote[0])
         if target >= 0:
             vetoes = [model.seats[k] for k in np.nonzero(rec.vetoed[0])[0]]
@@ -83,6 +86,16 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
     lines.append("")
     lines.extend(outcome_lines(model, summary))
     return "\n".join(lines) + "\n"
+
+
+def aims_reached(model: EscalationModel, before: np.ndarray, run: int = 0) -> list[str]:
+    """The aims reached in run ``run`` today (``before``: yesterday's ``achieved``)."""
+    ids, w, day = model.actor_ids, model.world, model.day
+    out = [f"{ids[j]}'s government falls" for j in np.nonzero(w.fallen[run] == day)[0]]
+    for i, j in zip(*np.nonzero(w.achieved[run] & ~before), strict=True):
+        how = "its government fell" if w.fallen[run, j] == day else f"{ids[j]} complied"
+        out.append(f"{ids[i]}'s aim against {ids[j]} is reached: {how}")
+    return out
 
 
 def reasons(model: EscalationModel, run: int = 0) -> dict:
@@ -126,6 +139,9 @@ def calendar(start: dt.date, day: int) -> str:
     return f"{date.isoformat()} {date.strftime('%a')}  "
 
 
+SUCCESS = {1: "the target complied", 2: "the target's government fell"}
+
+
 def outcome_lines(model: EscalationModel, summary: dict, n: int = 0) -> list[str]:
     """The closing block: the same values as the run's row in runs.csv."""
     ids = model.actor_ids
@@ -137,6 +153,9 @@ def outcome_lines(model: EscalationModel, summary: dict, n: int = 0) -> list[str
              for i, j in state_pairs(model.crisis)]
     out.append("  peak levels: " + ", ".join(peaks))
     out.append(f"  casualties: {int(summary['casualties'][n])}")
+    day, how = (int(x) for x in model.world.success[n])
+    out.append("  coercer's aim: " + ("not reached" if day < 0 else
+                                      f"reached on day {day} ({SUCCESS[how]})"))
     out.append(f"  peak index: {summary['peak_index'][n]:.4f}, "
                f"final index: {summary['final_index'][n]:.4f}")
     return out
