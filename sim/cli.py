@@ -1,4 +1,4 @@
-"""The ``escsim`` command line: validate, run, compare, plot, story, backtest, actions.
+"""The ``escsim`` command line: validate, run, compare, plot, story, backtest, calibrate...
 
 Input problems are reported one per line as ``FILE:LINE: field: message``,
 with exit status 2 and no traceback (``--debug`` shows it).
@@ -19,6 +19,7 @@ from sim.errors import InputError, Problem, ResourceError, printable
 from sim.limits import DEFAULT_KEEP, MAX_HORIZON_DAYS, MAX_RUNS, MAX_WORKERS
 
 SCHEMES = ("goldstein", "rivera", "mid", "ladder")  # sim.inputs.catalogue.SCHEMES (tested equal)
+DEFAULT_POINTS, MAX_POINTS = 64, 10_000  # sim.results.calibrate's (tested equal)
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports a Ctrl-C
@@ -50,6 +51,7 @@ _days = _whole(1, MAX_HORIZON_DAYS + 1)
 _runs = _whole(1, MAX_RUNS + 1)
 _kept = _whole(0, MAX_RUNS + 1)
 _workers = _whole(1, MAX_WORKERS + 1)
+_points = _whole(1, MAX_POINTS + 1)
 
 
 def _half_width(text: str) -> float:
@@ -182,19 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
                                    "report.html, cases.csv, scores.json (Brier and log "
                                    "scores with bootstrap intervals, against a uniform guess "
                                    "and ICB base rates), charts/ and manifest.json.")
-    p.add_argument("folder", metavar="DIR", type=Path, nargs="?",
-                   default=Path("scenarios/history"),
-                   help="folder of case files (default: scenarios/history)")
-    p.add_argument("--runs", type=_runs, default=1000,
-                   help=f"runs per case, at most {MAX_RUNS:,} (default: 1000)")
-    p.add_argument("--seed", type=_seed, default=0, help="master seed of every case (default: 0)")
-    p.add_argument("--out", type=Path, default=Path("outputs"),
-                   help="parent folder for results (default: outputs)")
-    p.add_argument("--workers", type=_workers,
-                   help=f"worker processes, at most {MAX_WORKERS} (default: all cores; 1 "
-                        "runs in this process)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(backend="local", scheduler=None, chunk_size=None)
+    _history_options(p, "runs per case (with --cv: per case and design point)")
+    p.add_argument("--cv", action="store_true",
+                   help="leave-one-out cross-validation: simulate every case over a design of "
+                        "--points parameter sets and score each case at the point fitted on "
+                        "the others (out of sample)")
+    p.add_argument("--points", type=_points, default=DEFAULT_POINTS,
+                   help=f"with --cv: design points, 1 to {MAX_POINTS:,} (default: "
+                        f"{DEFAULT_POINTS})")
+
+    p = sub.add_parser("calibrate", help="fit the role presets' decision parameters on history",
+                       description="Simulate every case file of DIR over a space-filling "
+                                   "design of the presets' free decision parameters (common "
+                                   "random numbers), pick the point with the best total log "
+                                   "score of the observed classes and write "
+                                   "OUT/calibrate/<id>/ with design.csv, table.csv, fit.json, "
+                                   "charts/, report.html and manifest.json.")
+    _history_options(p, "runs per case and design point", default_runs=200)
+    p.add_argument("--points", type=_points, default=DEFAULT_POINTS,
+                   help=f"design points, 1 to {MAX_POINTS:,} (default: {DEFAULT_POINTS}); "
+                        "point 0 is the presets in force")
 
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
@@ -504,19 +513,62 @@ def cmd_story(args) -> int:
     return 0
 
 
+def _history_options(p, runs_help: str, default_runs: int = 1000):
+    """The options ``escsim backtest`` and ``escsim calibrate`` share."""
+    p.add_argument("folder", metavar="DIR", type=Path, nargs="?",
+                   default=Path("scenarios/history"),
+                   help="folder of case files (default: scenarios/history)")
+    p.add_argument("--runs", type=_runs, default=default_runs,
+                   help=f"{runs_help}, at most {MAX_RUNS:,} (default: {default_runs:,})")
+    p.add_argument("--seed", type=_seed, default=0, help="master seed of every case (default: 0)")
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for results (default: outputs)")
+    p.add_argument("--workers", type=_workers,
+                   help=f"worker processes, at most {MAX_WORKERS} (default: all cores; 1 "
+                        "runs in this process)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(backend="local", scheduler=None, chunk_size=None)
+
+
+def _history_cases(args, verb: str, points: int):
+    """The cases of ``args.folder``, checked for room: (cases, worker count)."""
+    from sim.results import backtest
+    cases, notes = backtest.find_cases(args.folder)
+    for note in notes:
+        print(note)
+    if points * args.runs > MAX_RUNS:
+        raise InputError([Problem(Path("--points"), None, "", f"{points:,} points x "
+                                  f"{args.runs:,} runs is more than {MAX_RUNS:,} runs per case")])
+    total = points * args.runs
+    workers = max(_prepare(args, total, total, case.spec.horizon_days, case,
+                           args.out / verb) for case in cases)
+    return cases, workers
+
+
+def cmd_calibrate(args) -> int:
+    """Fit the presets' free decision parameters on the historical cases of a folder."""
+    from sim.results import calibrate
+    cases, workers = _history_cases(args, "calibrate", args.points)
+    with _working(args, args.points * args.runs * len(cases), workers) as (backend, progress):
+        folder, cal, numbers = calibrate.run_to_folder(
+            args.folder, cases, args.out, args.points, args.runs, args.seed,
+            argv=["escsim", *sys.argv[1:]], backend=backend, progress=progress)
+    print(calibrate.text_summary(cal, numbers))
+    print(f"results: {folder}\nreport: {folder / 'report.html'}")
+    return 0
+
+
 def cmd_backtest(args) -> int:
     """Score the model on the historical cases of a folder; print the table and scores."""
     from sim.results import backtest
-    cases, notes = backtest.find_cases(args.folder)
+    points = args.points if args.cv else 1
+    cases, workers = _history_cases(args, "backtest", points)
     base = backtest.load_base_rates(args.folder)
-    for note in notes:
-        print(note)
-    workers = max(_prepare(args, args.runs, args.runs, case.spec.horizon_days, case,
-                           args.out / "backtest") for case in cases)
-    with _working(args, args.runs * len(cases), workers) as (backend, progress):
+    with _working(args, points * args.runs * len(cases), workers) as (backend, progress):
         folder, bt, numbers = backtest.run_to_folder(
             args.folder, cases, base, args.out, args.runs, args.seed,
-            argv=["escsim", *sys.argv[1:]], backend=backend, progress=progress)
+            argv=["escsim", *sys.argv[1:]], cv_points=args.points if args.cv else None,
+            backend=backend, progress=progress)
     print(backtest.text_summary(bt, numbers))
     print(f"results: {folder}\nreport: {folder / 'report.html'}")
     return 0
@@ -539,6 +591,7 @@ def cmd_actions(args) -> int:
 
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
             "plot": cmd_plot, "story": cmd_story, "backtest": cmd_backtest,
+            "calibrate": cmd_calibrate,
             "actions": cmd_actions}
 
 
