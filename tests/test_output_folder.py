@@ -306,7 +306,8 @@ def test_runs_csv_header_goes_through_the_csv_module():
     header = engine.csv_header(ids, [(0, 1), (2, 0)])
     columns = next(csv.reader(io.StringIO(header)))
     assert 'peak_A,B_C"D' in columns and "peak_E\nF_A,B" in columns
-    assert len(columns) == 2 + len(THRESHOLDS) + 2 + 3 + len(SCHEMES) + 1
+    # run, outcome, thresholds, coerced and its day, two pairs, three numbers, schemes, path
+    assert len(columns) == 2 + len(THRESHOLDS) + 2 + 2 + 3 + len(SCHEMES) + 1
 
 
 def test_manifest_hashes_say_what_they_cover(tmp_path):
