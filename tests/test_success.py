@@ -178,3 +178,22 @@ def test_a_folder_from_before_success_was_recorded_still_plots(forced, tmp_path,
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "is not recorded in these results" in page
     assert 'id="coercion"' not in page
+
+
+def test_compare_carries_each_scenarios_success_and_the_paired_difference(tmp_path):
+    """comparison.json's coercion rows are each scenario's runs.csv tallies and their paired
+    difference from the first scenario, and compare.html shows them."""
+    proc = run_cli("compare", BASELINE, BASELINE.parent / "caribbean-2025-no-airstrikes.yaml",
+                   "--runs", 40, "--days", 15, "--out", tmp_path, "--workers", 1, "--quiet",
+                   check=0)
+    folder = results_folder(proc)
+    cmp = json.loads((folder / "comparison.json").read_text())
+    per = [runs_csv(folder / name) for name in cmp["folders"]]
+    for kind in ("complied", "government_fell", "any"):
+        hit = [[int(r["coerced"] == kind or (kind == "any" and r["coerced"] != "none"))
+                for r in rows] for rows in per]
+        row = cmp["coercion"][kind]
+        assert row["probability"] == [round(sum(h) / 40, 6) for h in hit], kind
+        assert row["difference"][1]["mean"] == round((sum(hit[1]) - sum(hit[0])) / 40, 6)
+    assert cmp["coercion"]["any"]["probability"][0] > 0
+    assert "coercer&#x27;s aim" in (folder / "compare.html").read_text(encoding="utf-8")

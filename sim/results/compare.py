@@ -6,15 +6,17 @@ scenarios agree: differences between them are then due to the scenarios,
 not to luck, and paired intervals are much narrower than unpaired ones.
 
 Per outcome the comparison reports each scenario's probability and the
-difference from the first scenario (the baseline) with a 95% interval for a
-difference of paired proportions: Newcombe's (1998) method 10, which squares
-and adds the two Wilson intervals with a correction for the correlation of
-the pairs. Unlike the plain Wald interval it stays honest for rare outcomes:
-no discordant pair among 1,000 runs does not mean a difference of exactly
-zero. For the mean peak index (a continuous quantity) the interval is the
-mean paired difference plus or minus 1.96 standard errors. The robustness
-table ranks the scenarios by their mean peak escalation index under every
-scoring scheme and says whether the ranking holds under all of them.
+difference from the first scenario (the baseline), and the same for the share
+of runs in which a coercer's aim was reached (complied, government fell,
+either), with a 95% interval for a difference of paired proportions:
+Newcombe's (1998) method 10, which squares and adds the two Wilson intervals
+with a correction for the correlation of the pairs. Unlike the plain Wald
+interval it stays honest for rare outcomes: no discordant pair among 1,000
+runs does not mean a difference of exactly zero. For the mean peak index (a
+continuous quantity) the interval is the mean paired difference plus or minus
+1.96 standard errors. The robustness table ranks the scenarios by their mean
+peak escalation index under every scoring scheme and says whether the ranking
+holds under all of them.
 
 All sums are over integers (indicators, and indices written with four
 decimals), so the numbers are exact and do not depend on workers or chunks.
@@ -35,6 +37,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from sim.ensemble.aggregate import SUCCESS_KINDS
 from sim.errors import InputError, Problem
 from sim.inputs.catalogue import SCHEMES
 from sim.inputs.schema import Bool, Fraction, Int, Num, Record, Str
@@ -44,6 +47,8 @@ from sim.results.resultset import ResultSet, check_folder, read_json
 from sim.stats import Z95, newcombe_paired, wilson_interval
 
 SCALE = 10_000  # runs.csv writes indices with four decimals
+COERCION = (*SUCCESS_KINDS, "any")
+"""The rows of the coercer's success: each kind (runs.csv's ``coerced``), then either."""
 
 
 def labels(names: list[str]) -> list[str]:
@@ -113,10 +118,17 @@ def proportion_differences(paired: Paired, n: int) -> list[dict]:
     return out
 
 
+def shares(paired: Paired, n: int) -> dict:
+    """Each scenario's share of runs, and its difference from the baseline's."""
+    return {"probability": [round(m["mean"], 6) for m in paired.means(n)],
+            "difference": proportion_differences(paired, n)}
+
+
 def paired_statistics(run_files: list[Path]) -> dict:
     """Read every scenario's runs.csv in step (run K beside run K) and compare them."""
     k = len(run_files)
     outcome = {o: Paired(k) for o in OUTCOMES}
+    coerced = {c: Paired(k) for c in COERCION}
     peak = {s: Paired(k) for s in SCHEMES}
     n = 0
     with contextlib.ExitStack() as stack:
@@ -124,6 +136,7 @@ def paired_statistics(run_files: list[Path]) -> dict:
                    for f in run_files]
         headers = [next(r) for r in readers]
         cols = [{s: h.index(f"peak_index_{s}") for s in SCHEMES} for h in headers]
+        how = [h.index("coerced") for h in headers]
         for rows in zip(*readers, strict=True):
             runs = {row[0] for row in rows}
             if len(runs) != 1:
@@ -131,14 +144,17 @@ def paired_statistics(run_files: list[Path]) -> dict:
             n += 1
             for o in OUTCOMES:
                 outcome[o].add([int(row[1] == o) for row in rows])
+            kinds = [row[c] for row, c in zip(rows, how, strict=True)]
+            for c in COERCION:
+                coerced[c].add([int(kind == c or (c == "any" and kind != "none"))
+                                for kind in kinds])
             for s in SCHEMES:
                 peak[s].add([round(float(row[c[s]]) * SCALE)
                              for row, c in zip(rows, cols, strict=True)])
     return {
         "runs": n,
-        "outcomes": {o: {"probability": [round(m["mean"], 6) for m in p.means(n)],
-                         "difference": proportion_differences(p, n)}
-                     for o, p in outcome.items()},
+        "outcomes": {o: shares(p, n) for o, p in outcome.items()},
+        "coercion": {c: shares(p, n) for c, p in coerced.items()},
         "peak_index": {s: {"mean": p.means(n, SCALE), "difference": p.differences(n, SCALE)}
                        for s, p in peak.items()},
     }
@@ -165,6 +181,7 @@ def comparison(sets: list[ResultSet], run_files: list[Path], command: str) -> di
     return {"scenarios": names, "folders": folder_names([rs.name for rs in sets]),
             "baseline": names[0], "runs": stats["runs"], "seed": sets[0].seed,
             "days": sets[0].days, "outcomes": stats["outcomes"],
+            "coercion": stats["coercion"],
             "peak_index": stats["peak_index"], "robustness": robustness(stats, names),
             "command": command}
 
@@ -282,19 +299,33 @@ def write_report(cmp: dict, sets: list[ResultSet], charts: dict[str, Path], path
     """``compare.html``: tables, charts inlined, links to each scenario's own report."""
     from sim.results.report import CSS, esc, figures, pct, table
     names = cmp["scenarios"]
-    rows = []
-    for o in OUTCOMES:
-        for k, name in enumerate(names):
-            p = cmp["outcomes"][o]["probability"][k]
-            if k == 0:
-                change = "(baseline)"
-            else:
-                d = cmp["outcomes"][o]["difference"][k]
-                lo, hi = d["ci95"]
-                change = f"{100 * d['mean']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-            rows.append([esc(o) if k == 0 else "", esc(name), pct(p), change])
-    headers = ["outcome", "scenario", "probability",
-               f"difference from {names[0]}, points (95% interval)"]
+
+    def share_rows(block: dict, keys: dict) -> list[list]:
+        rows = []
+        for key, label in keys.items():
+            for k, name in enumerate(names):
+                p = block[key]["probability"][k]
+                if k == 0:
+                    change = "(baseline)"
+                else:
+                    d = block[key]["difference"][k]
+                    lo, hi = d["ci95"]
+                    change = f"{100 * d['mean']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+                rows.append([esc(label) if k == 0 else "", esc(name), pct(p), change])
+        return rows
+
+    change = f"difference from {names[0]}, points (95% interval)"
+    rows = share_rows(cmp["outcomes"], {o: o for o in OUTCOMES})
+    headers = ["outcome", "scenario", "probability", change]
+    coercion = ""
+    if cmp.get("coercion"):  # not in comparisons written before it was recorded
+        kinds = {"any": "aim reached", "complied": "target complied",
+                 "government_fell": "government fell"}
+        coercion = ("<p>The coercer's success, beside the classes: the share of runs in "
+                    "which a coercer's aim was reached, by compliance or by the fall of the "
+                    "target's government, whichever came first.</p>\n"
+                    + table(["coercer's aim", "scenario", "probability", change],
+                            share_rows(cmp["coercion"], kinds), {2, 3}))
     robust = []
     for s in SCHEMES:
         r = cmp["robustness"]["by_scheme"][s]
@@ -335,6 +366,7 @@ common random numbers (run K of every scenario draws the same random numbers).</
 <p>Probability of each outcome, and the difference from <strong>{esc(names[0])}</strong> in
 percentage points with its 95% interval from the paired runs.</p>
 {table(headers, rows, {2, 3})}
+{coercion}
 </section>
 <section id="charts">
 <h2>Charts</h2>
@@ -473,6 +505,7 @@ class Comparison(Record):
     seed: Int = Field(ge=0)
     days: Int = Field(ge=1)
     outcomes: dict[Literal[OUTCOMES], OutcomeRow]
+    coercion: dict[Literal[COERCION], OutcomeRow] | None = None  # absent: an older escsim
     peak_index: dict[Literal[SCHEMES], PeakRow]
     robustness: Robustness
     command: Str
@@ -490,14 +523,16 @@ def check_comparison(path: Path, cmp: Comparison) -> list[Problem]:
     need("folders", len(cmp.folders) == k, f"must list one folder per scenario ({k})")
     need("baseline", cmp.baseline == names[0], f"must be the first scenario, '{names[0]}'")
     for key, table, keys in (("outcomes", cmp.outcomes, OUTCOMES),
+                             ("coercion", cmp.coercion or dict.fromkeys(COERCION), COERCION),
                              ("peak_index", cmp.peak_index, SCHEMES),
                              ("robustness.by_scheme", cmp.robustness.by_scheme, SCHEMES)):
         for name in keys:
             need(f"{key}.{name}", name in table, "required field is missing")
-    for name, row in cmp.outcomes.items():
-        for field in ("probability", "difference"):
-            need(f"outcomes.{name}.{field}", len(getattr(row, field)) == k,
-                 f"must have one entry per scenario ({k})")
+    for key, rows in (("outcomes", cmp.outcomes), ("coercion", cmp.coercion or {})):
+        for name, row in rows.items():
+            for field in ("probability", "difference"):
+                need(f"{key}.{name}.{field}", len(getattr(row, field)) == k,
+                     f"must have one entry per scenario ({k})")
     for name, row in cmp.peak_index.items():
         for field in ("mean", "difference"):
             need(f"peak_index.{name}.{field}", len(getattr(row, field)) == k,
