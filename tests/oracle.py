@@ -28,7 +28,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 NEVER = -1_000_000  # docs/model.md, "State": no meeting, no session, no call for restraint
 CHOICE, CASUALTIES, VOTE, TOPPLE = 0, 1, 2, 3  # purposes: the low byte of a stream key
 COMPLIED, FELL = 1, 2  # how a coercer's aim was reached
-CALM_CAP = 1  # docs/model.md: after compliance or a fall, a pair holds words at most
+CALM_CAP = 1  # docs/model.md: after compliance a pair holds words at most
 HOLD, NONE = -1, -1
 FORCE = 5  # docs/model.md: the first rung of force
 UNSET = -2  # in a table of given moves: the actor's logit rule chooses
@@ -136,7 +136,7 @@ class Oracle:
     def relevant(self, s, i, j) -> bool:
         """Whether i may act against state j: aims, allies, who presses i or its allies."""
         lv, com = s["level"], s["commitment"]
-        return (self.open_targets[i][j] or s["pressure"][i][j] > 0 or com[i][j] > 0
+        return (self.open_targets[i][j] or self.demand(s, i, j) > 0 or com[i][j] > 0
                 or lv[j][i] > 0 or lv[i][j] > 0
                 or any(com[i][m] > 0 and lv[j][m] > 0 for m in range(self.n)))
 
@@ -320,6 +320,13 @@ class Oracle:
                         s["indices"][q] += veto.score(scheme)
         self.levels(s, moves, start, day)
         self.track(s, day)
+        for j in range(n):  # a fallen government's successor starts with a clean slate
+            if s["fallen"][j] == day:
+                for m in range(n):
+                    for x, y in ((j, m), (m, j)):
+                        s["level"][x][y] = s["since"][x][y] = 0
+                        s["hostility"][x][y] = s["cooperation"][x][y] = 0.0
+                        s["threat_until"][x][y] = s["offer_until"][x][y] = -1
         return self.write(s, world), moves, vote, vetoed
 
     def topple(self, s, moves, day, run_key):
@@ -411,11 +418,6 @@ class Oracle:
                     cap[x][y] = min(cap[x][y], fx.ceasefire)
                 if fx.comply:  # yielding ends the coercion between the two
                     cap[x][y] = min(cap[x][y], CALM_CAP)
-        for j in range(n):  # the day after a government fell, its pairs hold words at most
-            if s["fallen"][j] == day - 1:
-                for m in range(n):
-                    cap[j][m] = min(cap[j][m], CALM_CAP)
-                    cap[m][j] = min(cap[m][j], CALM_CAP)
         for x in range(n):
             for y in range(n):
                 lv[x][y] = min(max(0, start[x][y] - reduce[x][y]), cap[x][y])

@@ -92,7 +92,7 @@ FORCE = 5
 """The first rung of force (coercive use of force): carrying out a threat, and levels that
 only decisions end."""
 CALM_CAP = 1
-"""A pair's level after the target complies or its government falls: words at most."""
+"""A pair's level after the target complies: words at most."""
 # ---- columns of Tables.cand: each candidate move's constants -----------------------------
 CAND_COLUMNS = ("action", "target", "tone", "min_level", "min_level_against_actor",
                 "min_level_by_target", "target_under_pressure", "commitment", "military",
@@ -377,7 +377,7 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
             g[VOTED, j, k] = 1.0 if voted[r, j] else 0.0
             g[COMMIT, j, k] = commitment[s, i, j]
             # relevant targets: my aims and allies, who acts against me or my allies
-            relevant = (open_targets[i, j] or pressure[s, i, j] > 0 or commitment[s, i, j] > 0
+            relevant = (open_targets[i, j] or g[PRESSURE, j, k] > 0 or commitment[s, i, j] > 0
                         or level[r, j, i] > 0 or level[r, i, j] > 0)
             for m in range(n):
                 relevant = relevant or (commitment[s, i, m] > 0 and level[r, j, m] > 0)
@@ -828,12 +828,10 @@ def _lower(act, is_state, i, a, j, reduce, cap):
 def _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted):
     """The day's levels in runs ``base ..`` (moves[i, k] of run base + k).
 
-    De-escalation of the starting levels (the day after a government fell,
-    its pairs end at words at most), then force, then relaxation of levels
-    below force.
+    De-escalation of the starting levels, then force, then relaxation of
+    levels below force.
     """
     level, since, act, is_state, memory = w.level, w.since, t.act, t.is_state, p.memory
-    fallen = w.fallen
     n = level.shape[1]
     for k in range(size):
         r = base + k
@@ -844,10 +842,6 @@ def _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted
         for i in range(n):
             if moves[i, k] >= 0:
                 _lower(act, is_state, i, moves[i, k], targets[i, k], reduce, cap)
-            if fallen[r, i] == day - 1:
-                for j in range(n):
-                    cap[i, j] = min(cap[i, j], CALM_CAP)
-                    cap[j, i] = min(cap[j, i], CALM_CAP)
         for i in range(n):
             for j in range(n):
                 level[r, i, j] = min(max(0, level[r, i, j] - reduce[i, j]), cap[i, j])
@@ -964,6 +958,34 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
         _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, vetoed, u3)
         _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted)
         _track(w, p, t, set_of, base, size, day)
+        _clean_slate(w, base, size, day)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _clean_slate(w, base, size, day):
+    """A government that fell today leaves its successor a clean slate, once the day is tracked.
+
+    Its pairs return to calm, and the memories, threats and offers between it
+    and everyone are cleared: the new government inherits neither the old
+    one's quarrels nor its coercers' aims (reached), so nothing but a new act
+    brings it back into the crisis.
+    """
+    fallen, level, since, hostility, cooperation = (w.fallen, w.level, w.since, w.hostility,
+                                                    w.cooperation)
+    threat_until, offer_until = w.threat_until, w.offer_until
+    n = level.shape[1]
+    for k in range(size):
+        r = base + k
+        for j in range(n):
+            if fallen[r, j] != day:
+                continue
+            for m in range(n):
+                level[r, j, m], level[r, m, j] = 0, 0
+                since[r, j, m], since[r, m, j] = 0, 0
+                hostility[r, j, m], hostility[r, m, j] = 0.0, 0.0
+                cooperation[r, j, m], cooperation[r, m, j] = 0.0, 0.0
+                threat_until[r, j, m], threat_until[r, m, j] = -1, -1
+                offer_until[r, j, m], offer_until[r, m, j] = -1, -1
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
