@@ -33,12 +33,19 @@ actors:
     name: A
     kind: state
     preset: coercer
+    reciprocity: 0.6
+    audience_cost: 0.6
     capabilities: {{military: 1.0, naval: 1.0, economic: 1.0}}
     pressure: {{BBB: 0.8}}
   BBB:
     name: B
     kind: state
     preset: target
+    resolve: 0.6
+    reciprocity: 0.9
+    risk_aversion: 0.7
+    rationality: 4.0
+    audience_cost: 0.4
     capabilities: {{military: 0.1, naval: 0.1, economic: 0.1}}
 outcomes:
   deescalated: {{max_level: 1, sustain_days: 7}}
@@ -53,10 +60,13 @@ observed:
 CLASSES = {"quiet": "deescalated", "clash": "militarized_clash", "war": "war"}
 # Three points that differ in the one way that matters here: nobody acts (every act costs
 # 10 against a hold worth 0, chosen with precision 20), the coercer is free to strike (no
-# inertia, full resolve, no fear of war), and the shipped presets' middle ground.
-FREE = (C.Free("coercer", "inertia", 0, 10, ""), C.Free("coercer", "resolve", 0, 1, ""),
-        C.Free("coercer", "risk_aversion", 0, 5, ""),
-        C.Free("coercer", "rationality", 0, 100, ""), C.Free("target", "inertia", 0, 10, ""))
+# inertia, full resolve, no fear of war), and a middle ground (the presets assumed before the
+# first fit). The toy sets every other decision parameter itself, so the shipped presets'
+# values do not change it.
+FREE = (C.Free("coercer", "inertia", 0, 10, 1.2, ""), C.Free("coercer", "resolve", 0, 1, 0.7, ""),
+        C.Free("coercer", "risk_aversion", 0, 5, 0.5, ""),
+        C.Free("coercer", "rationality", 0, 100, 4, ""),
+        C.Free("target", "inertia", 0, 10, 1, ""))
 DESIGN = np.array([[10, 0.5, 0.5, 20, 10], [0, 1.0, 0.0, 20, 10], [1.2, 0.7, 0.5, 4, 1.0]])
 RUNS = 100
 
@@ -81,15 +91,16 @@ def toy(tmp_path_factory):
 
 # -------------------------------------------------------------- the design ---
 
-def test_the_design_is_a_latin_hypercube_after_the_presets_in_force():
+def test_the_design_is_a_latin_hypercube_after_the_prior():
     """In every dimension the 20 points fall one in each of 20 equal slices (the Latin
-    hypercube property); the design's point 0 is the shipped presets, the others the cube
-    scaled to each range (to 3 decimals); a seed gives one design."""
+    hypercube property); the design's point 0 is the values assumed before any fit (the
+    presets' reasons in presets.yaml), the others the cube scaled to each range (to 3
+    decimals); a seed gives one design."""
     cube = C.latin_hypercube(20, 9, seed=3)
     for k in range(9):
         assert sorted(np.floor(cube[:, k] * 20).astype(int).tolist()) == list(range(20))
     design = C.make_design(21, seed=3)
-    assert design[0].tolist() == C.presets_point().tolist()
+    assert design[0].tolist() == [0.7, 0.5, 1.2, 4.0, 0.6, 0.9, 1.0, 0.5, 0.8]
     lo, hi = np.array([f.lo for f in C.FREE]), np.array([f.hi for f in C.FREE])
     assert np.allclose(design[1:], lo + (hi - lo) * cube, atol=0.0005 + 1e-12)
     assert np.array_equal(design, C.make_design(21, seed=3))
@@ -132,7 +143,7 @@ def test_each_point_of_the_table_equals_the_same_runs_simulated_with_that_parame
 
 def test_the_toy_runs_do_what_the_parameters_say(toy):
     """Nobody acting leaves every run calm (de-escalated); a coercer free to strike reaches
-    force in nearly every run; the presets' middle ground gives at least 5%
+    force in nearly every run; the middle ground gives at least 5%
     a share to calm, clash and war. The fit tests below rest on this."""
     p = toy.probabilities()[0]
     assert p[0, 0] == 1.0
@@ -200,7 +211,7 @@ def calibrated(tmp_path_factory):
 
 
 def test_calibrate_writes_its_files_and_the_fit_is_the_best_row_of_design_csv(calibrated):
-    """design.csv has K rows and point 0 is the presets; fit.json's point has the highest
+    """design.csv has K rows and point 0 is the prior; fit.json's point has the highest
     log_total; table.csv holds a row per case and point whose counts sum to the runs."""
     proc, folder, _ = calibrated
     for name in ("design.csv", "table.csv", "fit.json", "manifest.json", "report.html",
@@ -208,7 +219,7 @@ def test_calibrate_writes_its_files_and_the_fit_is_the_best_row_of_design_csv(ca
         assert (folder / name).is_file(), name
     design = read_csv(folder / "design.csv")
     assert len(design) == POINTS
-    assert [float(design[0][f.name]) for f in C.FREE] == C.presets_point().tolist()
+    assert [float(design[0][f.name]) for f in C.FREE] == [f.prior for f in C.FREE]
     fit = json.loads((folder / "fit.json").read_text())
     totals = [float(r["log_total"]) for r in design]
     assert fit["best_point"] == int(np.argmax(totals))

@@ -264,8 +264,8 @@ def cv_scores(cv: CrossValidation, floor: float, base: np.ndarray) -> dict:
         "in_sample": {"point": cv.best, "values": values,
                       **coding_scores(class_probabilities(cv.at(cv.best)), observed, floor,
                                       base)},
-        "presets_in_force": {"point": 0, **coding_scores(class_probabilities(cv.at(0)),
-                                                          observed, floor, base)},
+        "prior": {"point": 0, **coding_scores(class_probabilities(cv.at(0)), observed, floor,
+                                              base)},
     }
 
 
@@ -548,17 +548,18 @@ def cv_section(bt: Backtest, numbers: dict, rows: list[dict]) -> str:
     return f"""<section id="cross-validation">
 <h2>Out of sample: leave-one-out cross-validation</h2>
 <p>Every case was simulated once over {cv['points']} design points (parameter sets of the role
-presets' free decision parameters; point 0 the presets in force), {cv['runs_per_point']:,}
+presets' free decision parameters; point 0 the values assumed before any fit),
+{cv['runs_per_point']:,}
 runs each, on common random numbers. For each case, the point with the best total log score
 over the <em>other</em> cases was chosen, and the case was scored at that point: the scores
 above and the case table are these <strong>out-of-sample</strong> forecasts. Nothing was
 re-simulated per fold. The point fitted on all cases (point {cv['in_sample']['point']}) gives
-the <strong>in-sample</strong> scores below, which flatter the model; the presets in force
-(point 0) give the plain backtest's.</p>
+the <strong>in-sample</strong> scores below, which flatter the model; point 0 gives those of
+the values assumed before any fit.</p>
 <h3>In-sample: every case at the point fitted on all cases</h3>
 {_score_table(cv['in_sample'])}
-<h3>The presets in force (point 0)</h3>
-{_score_table(cv['presets_in_force'])}
+<h3>The values assumed before any fit (point 0)</h3>
+{_score_table(cv['prior'])}
 <h3>Each case's fold</h3>
 {table(["case", "point fitted without it", "p_observed (out of sample)",
         "p_observed in-sample"], fold_rows, {1, 2, 3}, {0})}

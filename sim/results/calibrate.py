@@ -1,8 +1,8 @@
 """``escsim calibrate`` and ``escsim backtest --cv``: fit the role presets on history.
 
 The free parameters are some of the role presets' decision parameters
-(:data:`FREE`). A space-filling design of K points (point 0 the presets in
-force, then a Latin hypercube) is simulated once per case, every point a
+(:data:`FREE`). A space-filling design of K points (point 0 the values assumed
+before any fit, then a Latin hypercube) is simulated once per case, every point a
 parameter set of the same ensemble, on common random numbers: run r of every
 point draws the same numbers. The table of class counts (case x point) is all
 the fit and the cross-validation read: the fit picks the point with the best
@@ -49,6 +49,7 @@ class Free:
     param: str
     lo: float
     hi: float
+    prior: float  # the value assumed from the literature before any fit (design point 0)
     why: str
 
     @property
@@ -58,19 +59,25 @@ class Free:
 
 
 FREE = (
-    Free("coercer", "resolve", 0.2, 1.0, "how much force costs the challenger"),
-    Free("coercer", "risk_aversion", 0.0, 2.0, "how much the risk of war restrains climbing"),
-    Free("coercer", "inertia", 0.3, 3.0, "how often the challenger acts at all"),
-    Free("coercer", "rationality", 1.0, 10.0, "escalation from aims (high) or from noise (low)"),
-    Free("target", "resolve", 0.2, 1.0, "how hard complying is, and the target's cost of force"),
-    Free("target", "reciprocity", 0.0, 2.0, "how strongly the target answers in kind"),
-    Free("target", "inertia", 0.3, 3.0, "how often the target acts at all"),
-    Free("patron", "resolve", 0.0, 1.0, "how much force costs the patron"),
-    Free("patron", "risk_aversion", 0.0, 2.0, "how far the patron avoids a clash"),
+    Free("coercer", "resolve", 0.2, 1.0, 0.7, "how much force costs the challenger"),
+    Free("coercer", "risk_aversion", 0.0, 2.0, 0.5, "how much the risk of war restrains climbing"),
+    Free("coercer", "inertia", 0.3, 3.0, 1.2, "how often the challenger acts at all"),
+    Free("coercer", "rationality", 1.0, 10.0, 4.0,
+         "escalation from aims (high) or from noise (low)"),
+    Free("target", "resolve", 0.2, 1.0, 0.6,
+         "how hard complying is, and the target's cost of force"),
+    Free("target", "reciprocity", 0.0, 2.0, 0.9, "how strongly the target answers in kind"),
+    Free("target", "inertia", 0.3, 3.0, 1.0, "how often the target acts at all"),
+    Free("patron", "resolve", 0.0, 1.0, 0.5, "how much force costs the patron"),
+    Free("patron", "risk_aversion", 0.0, 2.0, 0.8, "how far the patron avoids a clash"),
 )
-"""Nine of the 24 preset values (6 parameters x 4 roles). Left out: audience costs (they bind
-only after a public threat, few cases have one), the target's and patron's rationality and
-inertia (a dozen cases cannot tell them from the coercer's), and the bystander (4 cases)."""
+"""Nine of the 24 preset values (6 parameters x 4 roles), with the values the presets
+assumed before the first fit (sim/inputs/data/presets.yaml keeps their reasons). The design
+never depends on the presets in force: once those are fitted on the cases, a design holding
+them would let each fold choose a point chosen with its held-out case. Left out: audience
+costs (they bind only after a public threat, few cases have one), the target's and patron's
+rationality and inertia (a dozen cases cannot tell them from the coercer's), and the
+bystander (4 cases)."""
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,6 @@ class Calibration:
 
 # ------------------------------------------------------------------ the design ---
 
-def presets_point(free: tuple[Free, ...] = FREE) -> np.ndarray:
-    """The presets in force, as a design point."""
-    presets = load_presets()[0].presets
-    return np.array([getattr(presets[f.role], f.param) for f in free])
-
-
 def latin_hypercube(points: int, dims: int, seed: int) -> np.ndarray:
     """``points`` points in [0, 1)^dims, one in each of ``points`` equal slices of every axis.
 
@@ -123,10 +124,10 @@ def latin_hypercube(points: int, dims: int, seed: int) -> np.ndarray:
 
 
 def make_design(points: int, seed: int, free: tuple[Free, ...] = FREE) -> np.ndarray:
-    """Point 0 the presets in force, points 1 .. K-1 a Latin hypercube over the ranges."""
+    """Point 0 the values assumed before any fit, points 1 .. K-1 a Latin hypercube."""
     lo, hi = np.array([f.lo for f in free]), np.array([f.hi for f in free])
     cube = lo + (hi - lo) * latin_hypercube(points - 1, len(free), seed)
-    return np.round(np.vstack([presets_point(free), cube]), DIGITS)
+    return np.round(np.vstack([[f.prior for f in free], cube]), DIGITS)
 
 
 def case_table(case: Scenario, design: np.ndarray, free: tuple[Free, ...] = FREE
@@ -219,7 +220,7 @@ def score_table(cal: Calibration, observed: np.ndarray) -> tuple[np.ndarray, np.
 def best_point(log: np.ndarray, use: np.ndarray | None = None) -> int:
     """The design point with the highest total log score over the cases ``use`` (all: None).
 
-    Ties go to the lower point, so the presets in force (point 0) win a tie.
+    Ties go to the lower point, so the values assumed before any fit (point 0) win a tie.
     """
     rows = log if use is None else log[use]
     return int(np.argmax(rows.sum(axis=0)))
@@ -251,10 +252,11 @@ def fit(cal: Calibration, alternative: bool = False) -> dict:
         "in_sample": {"log_total": round(float(total[best]), 6),
                       "log_mean": round(float(log[:, best].mean()), 6),
                       "brier_mean": round(float(brier[:, best].mean()), 6)},
-        "presets_in_force": {"point": 0, "log_total": round(float(total[0]), 6),
+        "prior": {"point": 0, "log_total": round(float(total[0]), 6),
                              "log_mean": round(float(log[:, 0].mean()), 6),
                              "brier_mean": round(float(brier[:, 0].mean()), 6)},
-        "free": [{"name": f.name, "low": f.lo, "high": f.hi, "why": f.why} for f in cal.free],
+        "free": [{"name": f.name, "low": f.lo, "high": f.hi, "prior": f.prior, "why": f.why}
+                 for f in cal.free],
     }
 
 
@@ -307,7 +309,7 @@ def profile_chart(cal: Calibration):
             continue
         ax.scatter(cal.design[:, k], total, s=12, color=BLUE, alpha=0.7)
         ax.scatter(cal.design[0, k], total[0], s=40, marker="s", facecolors="none",
-                   edgecolors=GREY, label="presets in force")
+                   edgecolors=GREY, label="assumed before any fit")
         ax.scatter(cal.design[best, k], total[best], s=60, marker="*", color="black",
                    label="fit")
         ax.set_xlabel(cal.free[k].name, fontsize=9)
@@ -330,7 +332,7 @@ def charts():
                   "One dot per design point in every panel: its total log score over the cases "
                   "(higher fits better) against that parameter's value. A clear ridge means "
                   "the cases pin the parameter down; a flat cloud, that they do not. The star "
-                  "is the fit, the square the presets in force."),)
+                  "is the fit, the square the values assumed before any fit (point 0)."),)
 
 
 def manifest(cal: Calibration, argv: list[str], verb: str = "calibrate") -> dict:
@@ -380,7 +382,7 @@ def run_to_folder(folder: Path, cases: list[Scenario], out: Path, points: int, r
 
 
 def fit_rows(cal: Calibration, numbers: dict) -> list[list[str]]:
-    """Each free parameter: range, presets in force, fit and the neighbours' range."""
+    """Each free parameter: range, prior (point 0), fit and the neighbours' range."""
     near = numbers["neighbours"]["range"]
     return [[f.name, f"{f.lo:g} to {f.hi:g}", f"{cal.design[0, k]:g}",
              f"{numbers['values'][f.name]:g}", f"{near[f.name][0]:g} to {near[f.name][1]:g}",
@@ -391,11 +393,11 @@ def text_summary(cal: Calibration, numbers: dict) -> str:
     """What ``escsim calibrate`` prints: the fit, parameter by parameter, and its scores."""
     lines = [f"calibration: {len(cal.cases)} cases x {cal.points} points x {cal.runs:,} runs, "
              f"seed {cal.seed}; fit: point {numbers['best_point']} (best total log score)",
-             f"  {'parameter':<26} {'range':>12} {'presets':>8} {'fit':>8}  neighbours "
+             f"  {'parameter':<26} {'range':>12} {'prior':>8} {'fit':>8}  neighbours "
              f"({len(numbers['neighbours']['points'])} points within {NEAR})"]
     lines += [f"  {name:<26} {rng:>12} {now:>8} {best:>8}  {near}"
               for name, rng, now, best, near, _ in fit_rows(cal, numbers)]
-    for label, key in (("fit (in-sample)", "in_sample"), ("presets in force", "presets_in_force")):
+    for label, key in (("fit (in-sample)", "in_sample"), ("prior (point 0)", "prior")):
         s = numbers[key]
         lines.append(f"  {label:<18} mean log score {s['log_mean']:+.3f}, mean Brier "
                      f"{s['brier_mean']:.3f}")
@@ -406,7 +408,7 @@ def write_report(cal: Calibration, numbers: dict, pngs: dict, path: Path):
     """``report.html``: the fit, the design and the profile chart on one page."""
     from sim.results.report import CSS, esc, figures, table
     rows = [[esc(c) for c in r] for r in fit_rows(cal, numbers)]
-    ins, now = numbers["in_sample"], numbers["presets_in_force"]
+    ins, now = numbers["in_sample"], numbers["prior"]
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -423,18 +425,18 @@ and point \u00b7 seed {cal.seed} \u00b7 escsim {esc(__version__)}</p>
 </header>
 <section id="fit">
 <h2>The fit</h2>
-<p>Point 0 is the presets in force; points 1 to {cal.points - 1} a Latin hypercube over the
-ranges. Every case was simulated once over all points, on common random numbers. The fit is
-the point with the highest total log score of the observed classes ({esc(numbers['criterion'])}):
-point {numbers['best_point']}. Its neighbours are the {len(numbers['neighbours']['points'])}
-points within {NEAR} of that total; their range shows how loosely the cases pin each value
-down. These are <strong>in-sample</strong> scores: <code>escsim backtest --cv</code> gives the
-out-of-sample ones.</p>
-{table(["parameter", "range", "presets in force", "fit", "neighbours", "what it sets"], rows,
+<p>Point 0 is the values assumed before any fit (the prior); points 1 to
+{cal.points - 1} a Latin hypercube over the ranges. Every case was simulated once over all
+points, on common random numbers. The fit is the point with the highest total log score of
+the observed classes ({esc(numbers['criterion'])}): point {numbers['best_point']}. Its
+neighbours are the {len(numbers['neighbours']['points'])} points within {NEAR} of that total;
+their range shows how loosely the cases pin each value down. These are
+<strong>in-sample</strong> scores: <code>escsim backtest --cv</code> gives the out-of-sample
+ones.</p>
+{table(["parameter", "range", "prior", "fit", "neighbours", "what it sets"], rows,
        {1, 2, 3, 4}, {0})}
-<p>Mean log score over the cases: fit {ins['log_mean']:+.3f}, presets in force
-{now['log_mean']:+.3f}; mean Brier: fit {ins['brier_mean']:.3f}, presets in force
-{now['brier_mean']:.3f}.</p>
+<p>Mean log score over the cases: fit {ins['log_mean']:+.3f}, prior {now['log_mean']:+.3f};
+mean Brier: fit {ins['brier_mean']:.3f}, prior {now['brier_mean']:.3f}.</p>
 </section>
 <section id="charts">
 <h2>Chart</h2>
