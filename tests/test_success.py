@@ -197,3 +197,19 @@ def test_compare_carries_each_scenarios_success_and_the_paired_difference(tmp_pa
         assert row["difference"][1]["mean"] == round((sum(hit[1]) - sum(hit[0])) / 40, 6)
     assert cmp["coercion"]["any"]["probability"][0] > 0
     assert "coercer&#x27;s aim" in (folder / "compare.html").read_text(encoding="utf-8")
+
+
+def test_threshold_chart_draws_the_share_of_runs_that_succeeded(forced):
+    """The thresholds chart's dashed curve is the share of runs whose coercer's aim was
+    reached by each day: 0 before the forced compliance of day 2, all runs from it on."""
+    from sim.results import plots
+    from sim.results.resultset import ResultSet
+    _, folder = forced
+    fig = plots.threshold_curves(ResultSet.load(folder))
+    try:
+        [line] = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == plots.COERCION_LABEL]
+        assert list(line.get_xdata()) == list(range(7))
+        assert list(line.get_ydata()) == [0, 0, 1, 1, 1, 1, 1]
+        assert line.get_linestyle() == "--"
+    finally:
+        plots.plt.close(fig)

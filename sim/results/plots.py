@@ -262,20 +262,37 @@ def greenwood_band(events: np.ndarray, censored: np.ndarray, z: float = 1.96):
     return s, np.clip(s - z * se, 0, 1), np.clip(s + z * se, 0, 1)
 
 
+COERCION_LABEL = "coercer's aim reached: the target complied or its government fell"
+"""The thresholds chart's dashed curve: not a threshold, a record beside the classes."""
+
+
+def cumulative_curve(ax, days: np.ndarray, row: np.ndarray, colour: str, label: str,
+                     style: str = "-"):
+    """Draw the Kaplan-Meier share of runs that got there by each day, with its band.
+
+    ``row`` counts the runs per first day, then (last) the runs that never got
+    there, censored at the horizon.
+    """
+    censored = np.zeros(len(days))
+    censored[-1] = row[-1]
+    s, lo, hi = greenwood_band(row[:-1], censored)
+    ax.step(days, 1 - s, where="post", color=colour, lw=2, ls=style, label=label)
+    ax.fill_between(days, 1 - hi, 1 - lo, step="post", color=colour, alpha=0.15)
+
+
 def threshold_curves(rs) -> Figure:
-    """Cumulative probability of crossing each threshold by day (Kaplan-Meier)."""
+    """Cumulative probability of crossing each threshold by day (Kaplan-Meier).
+
+    Dashed, the same for the coercer's success, when the results record it.
+    """
     agg = rs.aggregate
     days = _days(rs)
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for k, name in enumerate(THRESHOLDS):
-        row = agg.first[k]
-        censored = np.zeros(rs.days + 1)
-        censored[-1] = row[-1]  # never crossed: censored at the horizon
-        s, lo, hi = greenwood_band(row[:-1], censored)
-        colour = SERIES[k]
-        ax.step(days, 1 - s, where="post", color=colour, lw=2,
-                label=f"{THRESHOLD_LABELS[name]}: {rs.thresholds[name]}")
-        ax.fill_between(days, 1 - hi, 1 - lo, step="post", color=colour, alpha=0.15)
+        cumulative_curve(ax, days, agg.first[k], SERIES[k],
+                         f"{THRESHOLD_LABELS[name]}: {rs.thresholds[name]}")
+    if agg.success is not None:
+        cumulative_curve(ax, days, agg.success_counts()["any"], BLACK, COERCION_LABEL, "--")
     ax.set_xlim(0, rs.days)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
@@ -356,7 +373,8 @@ CHARTS = (
           "interval: with more runs it narrows."),
     Chart("thresholds", threshold_curves,
           "Each curve climbs when runs cross a threshold for the first time; its height at a "
-          "day is the probability of having crossed it by then."),
+          "day is the probability of having crossed it by then. The dashed curve is the "
+          "same for the coercer's success (the target complied or its government fell)."),
     Chart("action_mix", action_mix,
           "For each actor and day, the share of runs in which it made each kind of move, "
           "from no move (light grey) to the use of force (red). Past "
