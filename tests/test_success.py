@@ -213,3 +213,19 @@ def test_threshold_chart_draws_the_share_of_runs_that_succeeded(forced):
         assert line.get_linestyle() == "--"
     finally:
         plots.plt.close(fig)
+
+
+def test_continuations_keep_a_success_reached_before_the_saved_day(tmp_path):
+    """A run whose coercer succeeded before the saved day keeps that success, with its day
+    and kind, in every continuation from the saved state (--from)."""
+    proc = run_cli("run", BASELINE, "--runs", 60, "--days", 10, "--save-day", 4, "--out",
+                   tmp_path / "a", "--workers", 1, "--quiet", check=0)
+    rows = runs_csv(results_folder(proc))
+    early = [r for r in rows if r["coerced"] != "none" and int(r["coerced_day"]) <= 4]
+    assert early, "no run of this seed succeeded by day 4"
+    state = next(results_folder(proc).glob("state-day4.npz"))
+    proc = run_cli("run", BASELINE, "--from", state, "--run", early[0]["run"], "--runs", 3,
+                   "--days", 10, "--out", tmp_path / "b", "--workers", 1, "--quiet", check=0)
+    after = runs_csv(results_folder(proc))
+    assert {(r["coerced"], r["coerced_day"]) for r in after} == {
+        (early[0]["coerced"], early[0]["coerced_day"])}
