@@ -316,7 +316,7 @@ def profile_chart(cal: Calibration):
         ax.grid(alpha=0.25)
         if k % cols == 0:
             ax.set_ylabel("total log score", fontsize=9)
-    axes.flat[0].legend(fontsize=7, frameon=False)
+    axes.flat[0].legend(fontsize=7, frameon=False, loc="lower left")
     fig.suptitle("Fit to the observed classes at each design point, by parameter",
                  fontsize=11)
     footer(fig, f"calibration of {cal.folder} | {len(cal.cases)} cases x {cal.points} points "
