@@ -2,10 +2,10 @@
 
 docs/results.md promises, for each threshold, the share of runs that crossed it, its
 median first day and the probability of having crossed it by days 7, 14, 30 and the
-horizon; for the coercer's success (each kind and any), the same numbers with the share's
-Wilson interval and the first day's quartiles. With one horizon for every run, the Kaplan-Meier estimate equals the share of
-runs that crossed by that day (docs/results.md, "Kaplan-Meier"), so the rows alone decide
-every number.
+horizon; for the coercer's success (each kind and any), the same numbers with the
+share's Wilson interval and the first day's quartiles. With one horizon for every run,
+the Kaplan-Meier estimate equals the share of runs that crossed by that day
+(docs/results.md, "Kaplan-Meier"), so the rows alone decide every number.
 """
 
 from __future__ import annotations
