@@ -220,7 +220,8 @@ def test_an_external_rule_plays_one_actor_and_the_rest_follow_their_rules(baseli
 
 def test_agents_expose_parameters_view_and_options(baseline):
     """Each Mesa agent shows its parameters, its view of the state and its options; the
-    options' probabilities are the logit rule's, over feasible moves only."""
+    options' probabilities are the nested logit's, over feasible moves only: at rationality
+    0 every nest (hold, a rung, a kind) is equally likely, and so is every move within one."""
     sets = ParameterSets(baseline, {"actors.USA.rationality": [0.0, 3.0]})
     model = EscalationModel(baseline, runs=2, seed=1, parameters=sets, sets=[0, 1])
     usa = model.agents_by_index[model.actor_index["USA"]]
@@ -229,7 +230,12 @@ def test_agents_expose_parameters_view_and_options(baseline):
     uniform = usa.options(0)
     open_moves = [o for o in uniform if o["feasible"]]
     assert all(o["probability"] == 0 for o in uniform if not o["feasible"])
-    np.testing.assert_allclose([o["probability"] for o in open_moves], 1 / len(open_moves))
+    first = model.tables.cand_start[usa.index]
+    nests = model.tables.cand_nest[first:first + len(uniform)]
+    nest_of = [n for n, o in zip(nests, uniform, strict=True) if o["feasible"]]
+    sizes = {n: nest_of.count(n) for n in nest_of}
+    np.testing.assert_allclose([o["probability"] for o in open_moves],
+                               [1 / len(sizes) / sizes[n] for n in nest_of])
     sharp = usa.options(1)
     assert max(o["probability"] for o in sharp) > 1 / len(open_moves)
     assert abs(sum(o["probability"] for o in sharp) - 1) < 1e-12

@@ -65,7 +65,7 @@ def test_engine_rows_are_the_models_runs(baseline, reference):
     summary = {"run": sim.run, "outcome": sim.outcome, "first": sim.first, "peak": sim.peak,
                "casualties": sim.casualties, "peak_index": sim.peak_index,
                "final_index": sim.final_index, "peak_by_scheme": sim.peak_by_scheme,
-               "path": sim.path}
+               "path": sim.path, "success": sim.success}
     assert engine.csv_rows(summary, sim.state_pairs) == rows
     scheme = SCHEMES.index(baseline.spec.scoring)
     for run, path in ens.trajectories.items():

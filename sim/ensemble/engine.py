@@ -139,15 +139,6 @@ def csv_rows(summary: dict, pairs: list[tuple[int, int]]) -> str:
                    by_scheme, path in columns)
 
 
-def run_summary(model: EscalationModel) -> dict:
-    """Per-run results of a finished batch, ``success`` included.
-
-    :meth:`EscalationModel.summary` and ``World.success``: each run's first day
-    of a coercer's success (-1 never) and how (a :data:`COERCED` code).
-    """
-    return {**model.summary(), "success": model.success.copy()}
-
-
 def new_aggregate(model: EscalationModel) -> Aggregate:
     """An empty aggregate whose bins depend on the scenario only."""
     edges = [index_edges(model.tables.score[:, s], model.n_actors, len(model.seats),
@@ -219,7 +210,7 @@ def _run_batch(job: Job, positions: np.ndarray):
         if job.save_day == model.day:
             saved.append(SavedState.of(model))
             model.forget_past()  # kept for the state only
-    summary = run_summary(model)
+    summary = model.summary()
     if job.runs_per_set:
         summary["set"] = model.set_of + job.first_set
     agg.observe_runs(summary["outcome"], summary["first"], summary["success"],

@@ -190,7 +190,7 @@ def _collect(scenario: Scenario, seed: int, days: int, models) -> Results:
         while model.day < model.horizon:
             model.step()
             path.append(model.index.copy())
-        parts.append(engine.run_summary(model))
+        parts.append(model.summary())
         index_parts.append(np.stack(path, axis=1))
         actor_ids = model.actor_ids
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "path"}

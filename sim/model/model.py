@@ -306,4 +306,5 @@ class EscalationModel(mesa.Model):
             "peak_index": w.peak_indices[:, self.scheme].copy(),
             "peak_by_scheme": w.peak_indices.copy(),
             "path": oc.paths(self.tops()),
+            "success": w.success.copy(),  # first day a coercer's aim was reached, and how
         }
