@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave-one-out cross-validation: simulate every case over a design of "
                         "--points parameter sets and score each case at the point fitted on "
                         "the others (out of sample)")
-    p.add_argument("--points", type=_points, default=DEFAULT_POINTS,
+    p.add_argument("--points", type=_points,
                    help=f"with --cv: design points, 1 to {MAX_POINTS:,} (default: "
                         f"{DEFAULT_POINTS})")
 
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     _history_options(p, "runs per case and design point", default_runs=200)
     p.add_argument("--points", type=_points, default=DEFAULT_POINTS,
                    help=f"design points, 1 to {MAX_POINTS:,} (default: {DEFAULT_POINTS}); "
-                        "point 0 is the presets in force")
+                        "point 0 is the values assumed before any fit")
 
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
@@ -561,13 +561,16 @@ def cmd_calibrate(args) -> int:
 def cmd_backtest(args) -> int:
     """Score the model on the historical cases of a folder; print the table and scores."""
     from sim.results import backtest
-    points = args.points if args.cv else 1
+    if args.points is not None and not args.cv:
+        raise InputError([Problem(Path("--points"), None, "", "needs --cv (the design points "
+                                  "of the cross-validation)")])
+    points = (args.points or DEFAULT_POINTS) if args.cv else 1
     cases, workers = _history_cases(args, "backtest", points)
     base = backtest.load_base_rates(args.folder)
     with _working(args, points * args.runs * len(cases), workers) as (backend, progress):
         folder, bt, numbers = backtest.run_to_folder(
             args.folder, cases, base, args.out, args.runs, args.seed,
-            argv=["escsim", *sys.argv[1:]], cv_points=args.points if args.cv else None,
+            argv=["escsim", *sys.argv[1:]], cv_points=points if args.cv else None,
             backend=backend, progress=progress)
     print(backtest.text_summary(bt, numbers))
     print(f"results: {folder}\nreport: {folder / 'report.html'}")

@@ -291,6 +291,14 @@ def test_too_many_or_too_few_points_are_refused(tmp_path, args, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_points_without_cv_is_refused(tmp_path):
+    """A plain backtest has no design: --points alone is an error, not silently ignored."""
+    cases = write_toys(tmp_path / "cases")
+    proc = run_cli("backtest", cases, "--points", 3, "--out", tmp_path / "out", check=2)
+    assert proc.stderr.startswith("--points: needs --cv")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_bad_case_is_reported_at_its_line_and_nothing_is_written(tmp_path):
     """A misspelt class in one case: FILE:LINE: observed.outcome with a hint, exit 2, for
     calibrate and backtest --cv alike; no results folder."""
