@@ -416,6 +416,7 @@ def cmd_run(args) -> int:
     """Run the ensemble, write the results folder, print the headline table."""
     from sim.inputs.scenario import load_scenario
     from sim.results import folders as res
+    from sim.results import headline
     scenario = load_scenario(args.file)
     runs = args.runs or scenario.spec.montecarlo.runs
     days = args.days or scenario.spec.horizon_days
@@ -448,7 +449,7 @@ def cmd_run(args) -> int:
     for name, row in summary["outcomes"].items():
         lo, hi = row["ci95"]
         print(f"  {name:<26} {row['probability']:6.1%}   95% CI {lo:6.1%} - {hi:6.1%}")
-    print(f"  {res.coercion_line(summary['coercion'])}")
+    print(f"  {headline.coercion_line(summary['coercion'])}")
     if args.until_ci:
         half = summary["max_ci95_half_width"]
         reached = "reached" if half < args.until_ci else "NOT reached (cap --max-runs)"

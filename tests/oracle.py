@@ -269,6 +269,13 @@ class Oracle:
         """
         s = self.read(world, params, set_index, run)
         n, lv = self.n, s["level"]
+        for j in range(n):  # the morning after a fall, the successor starts with a clean slate
+            if s["fallen"][j] == day - 1:
+                for m in range(n):
+                    for x, y in ((j, m), (m, j)):
+                        lv[x][y] = s["since"][x][y] = 0
+                        s["hostility"][x][y] = s["cooperation"][x][y] = 0.0
+                        s["threat_until"][x][y] = s["offer_until"][x][y] = -1
         # what the choices read: the highest level anyone holds against each actor, and
         # each actor holds against anyone, and between two states
         s["pressed"] = [max(lv[m][j] for m in range(n)) for j in range(n)]
@@ -320,13 +327,6 @@ class Oracle:
                         s["indices"][q] += veto.score(scheme)
         self.levels(s, moves, start, day)
         self.track(s, day)
-        for j in range(n):  # a fallen government's successor starts with a clean slate
-            if s["fallen"][j] == day:
-                for m in range(n):
-                    for x, y in ((j, m), (m, j)):
-                        s["level"][x][y] = s["since"][x][y] = 0
-                        s["hostility"][x][y] = s["cooperation"][x][y] = 0.0
-                        s["threat_until"][x][y] = s["offer_until"][x][y] = -1
         return self.write(s, world), moves, vote, vetoed
 
     def topple(self, s, moves, day, run_key):

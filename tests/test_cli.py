@@ -97,7 +97,8 @@ def test_different_seeds_differ(tmp_path):
     assert (fa / "runs.csv").read_bytes() != (fb / "runs.csv").read_bytes()
 
 
-@pytest.mark.parametrize("command", ["validate", "run", "story", "actions", "backtest"])
+@pytest.mark.parametrize("command", ["validate", "run", "story", "actions", "backtest",
+                                     "calibrate"])
 def test_help_for_every_command(command):
     proc = run_cli(command, "--help", check=0)
     assert f"usage: escsim {command}" in proc.stdout

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     Field,
@@ -603,3 +604,13 @@ def _observed_problems(spec: ScenarioSpec, doc: yamlio.Document) -> list[Problem
         problems += [doc.problem((*base, *field.split(".")), f"needs outcomes.{gp} "
                                  "(the two great powers)") for field in named]
     return problems
+
+
+def observed_classes(cases: list[Scenario], alternative: bool = False) -> np.ndarray:
+    """Index (in :data:`OUTCOME_CLASSES`) of each historical case's observed class.
+
+    With ``alternative``, a case's alternative coding where it gives one.
+    """
+    def coded(obs):
+        return obs.alternative if alternative and obs.alternative else obs.outcome
+    return np.array([OUTCOME_CLASSES.index(coded(c.spec.observed)) for c in cases])

@@ -928,6 +928,7 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
     vetoed = np.zeros(seats, dtype=np.bool_)
     for base in range(0, runs, BLOCK):
         size = min(BLOCK, runs - base)
+        _clean_slate(w, base, size, day - 1)
         # ---- 1. choices, all on yesterday's state ----------------------------------------
         _views(w, t, base, size, pair, pressed, pressing, top)
         for i in range(n):
@@ -958,17 +959,18 @@ def advance(w, p, t, set_of, run_keys, day, given_action, given_target, rec):
         _resolve(w, p, t, set_of, run_keys, base, size, day, moves, targets, rec, vetoed, u3)
         _levels(w, p, t, set_of, base, size, day, moves, targets, reduce, cap, acted)
         _track(w, p, t, set_of, base, size, day)
-        _clean_slate(w, base, size, day)
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _clean_slate(w, base, size, day):
-    """A government that fell today leaves its successor a clean slate, once the day is tracked.
+    """A government that fell on ``day`` leaves its successor a clean slate the next morning.
 
-    Its pairs return to calm, and the memories, threats and offers between it
-    and everyone are cleared: the new government inherits neither the old
-    one's quarrels nor its coercers' aims (reached), so nothing but a new act
-    brings it back into the crisis.
+    Before anyone chooses on the day after the fall, its pairs return to calm,
+    and the memories, threats and offers between it and everyone are
+    cleared: the new government inherits neither the old one's quarrels nor
+    its coercers' aims (reached), so nothing but a new act brings it back into
+    the crisis. (The day of the fall ends with its levels as they were, so
+    the day's trajectory, peaks and a state saved that evening agree.)
     """
     fallen, level, since, hostility, cooperation = (w.fallen, w.level, w.since, w.hostility,
                                                     w.cooperation)

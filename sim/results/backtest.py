@@ -26,7 +26,7 @@ from pydantic import Field
 
 from sim.errors import InputError, Problem, did_you_mean, printable
 from sim.inputs import yamlio
-from sim.inputs.scenario import OUTCOME_CLASSES, Scenario, load_scenario
+from sim.inputs.scenario import OUTCOME_CLASSES, Scenario, load_scenario, observed_classes
 from sim.inputs.schema import Int, Record, Str, validate
 from sim.model.outcomes import THRESHOLDS
 from sim.results import scoring
@@ -174,13 +174,6 @@ def class_probabilities(counts: np.ndarray) -> np.ndarray:
     """The model's forecast: each case's share of runs in each class, (cases, classes)."""
     counts = np.asarray(counts, dtype=float)
     return counts / counts.sum(axis=1, keepdims=True)
-
-
-def observed_classes(cases: list[Scenario], alternative: bool = False) -> np.ndarray:
-    """Index of each case's observed class (its alternative coding, where given, if asked)."""
-    def coded(obs):
-        return obs.alternative if alternative and obs.alternative else obs.outcome
-    return np.array([OUTCOME_CLASSES.index(coded(c.spec.observed)) for c in cases])
 
 
 def simulate(cases: list[Scenario], runs: int, seed: int, **ensemble_options

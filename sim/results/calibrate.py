@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.inputs.scenario import OUTCOME_CLASSES, Scenario, load_presets
+from sim.inputs.scenario import OUTCOME_CLASSES, Scenario, load_presets, observed_classes
 from sim.model.outcomes import THRESHOLDS
 from sim.model.params import ParameterSets
 from sim.results import scoring
-from sim.results.backtest import observed_classes
 from sim.version import __version__
 
 DEFAULT_POINTS = 64

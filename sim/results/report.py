@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 from sim.model.outcomes import OUTCOMES, THRESHOLDS
-from sim.results.folders import coercion, coercion_line
+from sim.results.headline import coercion, coercion_line
 from sim.results.plots import CHARTS, SCHEME_LABELS, THRESHOLD_LABELS
 from sim.stats import wilson_interval
 from sim.version import __version__
