@@ -192,7 +192,7 @@ def test_a_council_that_foresees_vetoes_drafts_where_no_one_vetoes(play):
     runs of 10 days)."""
     seats = ("        USA: null\n        RUS: null\n"
              "        CHN: {yes_probability: 0.0, yes_probability_by_target: null,"
-             " veto_probability: 0.0, veto_probability_by_target: {USA: 1.0}}\n")
+             " veto_probability: 0.0, veto_probability_by_target: {USA: 1.0, VEN: 0.0}}\n")
     mobilise = "  - {day: 1, actor: VEN, action: mobilize_forces, target: USA}\n"
     foreseen, blind = (first_drafts_vetoed(play(council_body(f, seats, mobilise), 300, 5))
                        for f in (1, 0))

@@ -264,7 +264,7 @@ def test_a_permanent_seat_vetoes_by_the_drafts_target(variant):
     path = variant("actors:\n  UNSC:\n    council:\n      members:\n        CHN:\n"
                    "          yes_probability: 0.0\n          yes_probability_by_target: null\n"
                    "          veto_probability: 1.0\n"
-                   "          veto_probability_by_target: {USA: 0.0}\n"
+                   "          veto_probability_by_target: {USA: 0.0, VEN: 1.0}\n"
                    "schedule:\n"
                    "  - {day: 1, actor: UNSC, action: convene_meeting}\n"
                    "  - {day: 2, actor: UNSC, action: draft_resolution, target: VEN}\n"
