@@ -383,7 +383,8 @@ def _utilities(w, p, t, set_of, base, size, i, day, pair, pressed, pressing, top
                 relevant = relevant or (commitment[s, i, m] > 0 and level[r, j, m] > 0)
             g[RELEVANT, j, k] = 1.0 if relevant else 0.0
             g[PASSES, j, k] = 1.0
-            if not is_state[i] and is_state[j]:  # the Council anticipates vetoes
+            # the Council anticipates vetoes (drafts are tabled only in session)
+            if not is_state[i] and is_state[j] and v[SESSION_ON, k] > 0:
                 free = _veto_free(w, p, t, r, s, day, j, u3)
                 g[PASSES, j, k] = 1.0 - council_p[s, FORESIGHT] * (1.0 - free)
     # ---- every group of candidates for the whole block: one simple loop per step ------
