@@ -112,8 +112,8 @@ class ActorAgent(mesa.Agent):
     def feasible(self) -> np.ndarray:
         """Which candidates are open next day, (runs, candidates): one run at a time."""
         m = self.model
-        return np.stack([D.choice_table(m.world, m.params, m.tables, m.set_of, r, self.index,
-                                        m.day + 1)[1] for r in range(m.n_runs)])
+        return np.stack([D.explain(m.world, m.params, m.tables, m.set_of, r, self.index,
+                                   m.day + 1)[1] for r in range(m.n_runs)])
 
     @property
     def choice(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1139,37 +1139,14 @@ def seed(w, p, t, ev_day, ev_actor, ev_action, ev_target, ev_casualties):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def choice_table(w, p, t, set_of, r, i, day):
-    """Actor ``i``'s candidates in run ``r`` on ``day``: (utility, feasible), row by row.
-
-    The same computation as the day's own choice, for one run (players, tests);
-    a move closed today has utility 0.
-    """
-    n = w.level.shape[1]
-    first, count = t.cand_start[i], t.cand_start[i + 1] - t.cand_start[i]
-    pair, top = np.empty((n, n, 1)), np.empty(1)
-    pressed, pressing = np.empty((n, 1)), np.empty((n, 1))
-    per_target, per_run = np.empty((TARGET_ROWS, n, 1)), np.empty((RUN_ROWS, 1))
-    u, ok = np.empty((count, 1)), np.empty((count, 1), dtype=np.bool_)
-    opened, wanted = np.empty(count, dtype=np.bool_), np.empty(count, dtype=np.bool_)
-    _views(w, t, r, 1, pair, pressed, pressing, top)
-    _utilities(w, p, t, set_of, r, 1, i, day, pair, pressed, pressing, top, per_target, per_run,
-               np.empty((count, 1), dtype=np.bool_), u, ok, opened, wanted, np.empty((3, 1)))
-    utility = np.zeros(count)
-    for c in range(count):
-        if ok[c, 0]:
-            utility[c] = u[t.cand_util[first + c] - t.util_start[i], 0]
-    return utility, ok[:, 0].copy()
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def explain(w, p, t, set_of, r, i, day):
     """Why actor ``i`` would choose as it does in run ``r`` on ``day``, candidate by candidate.
 
-    Returns (utility, feasible, terms): ``terms[c]`` holds candidate c's
-    utility split into the columns of :data:`TERMS`, computed by the same
-    functions as the day's own choice, so a feasible candidate's terms sum to
-    its utility. A move closed today has utility and terms 0.
+    The same computation as the day's own choice, for one run (players, tests,
+    stories). Returns (utility, feasible, terms): ``terms[c]`` holds candidate c's
+    utility split into the columns of :data:`TERMS`, the expressions the day's
+    choice sums (``tests/test_stories.py`` checks that a feasible candidate's
+    terms add up to its utility). A move closed today has utility and terms 0.
     """
     n = w.level.shape[1]
     cand, act, is_state = t.cand, t.act, t.is_state
