@@ -1,4 +1,4 @@
-"""The ``escsim`` command line: validate, run, compare, plot, story, backtest, calibrate...
+"""The ``escsim`` command line: validate, run, compare, plot, story, backtest, play...
 
 Input problems are reported one per line as ``FILE:LINE: field: message``,
 with exit status 2 and no traceback (``--debug`` shows it).
@@ -205,10 +205,115 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"design points, 1 to {MAX_POINTS:,} (default: {DEFAULT_POINTS}); "
                         "point 0 is the values assumed before any fit")
 
+    _classroom_parsers(sub)
+
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
                                "Goldstein weight, ladder level and who may take it.")
     return parser
+
+
+def _classroom_parsers(sub):
+    """The classroom kit: shipped scenarios, handouts, a game in the terminal, its debrief."""
+    p = sub.add_parser("scenarios", help="list the scenarios shipped with escsim",
+                       description="List the shipped scenarios (name, title, what each is); "
+                                   "any command taking a scenario FILE also takes a shipped "
+                                   "scenario's name, e.g. `escsim run caribbean-2025`.")
+    p.add_argument("--all", action="store_true", help="also list the coded historical cases")
+
+    p = sub.add_parser("handout", help="write printable role briefs and worksheets for a class",
+                       description="Write OUT/<scenario>/handout-<id>/ with handout.html (one "
+                                   "role brief per actor, a prediction sheet, a debrief "
+                                   "worksheet and the scenario's info card, with a print "
+                                   "stylesheet), handout.pdf when a headless Chromium is "
+                                   "found, and manifest.json.")
+    p.add_argument("file", metavar="SCENARIO", type=Path)
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for the handout (default: outputs)")
+    pdf = p.add_mutually_exclusive_group()
+    pdf.add_argument("--pdf", action="store_true", default=None,
+                     help="also print to PDF; an error if no headless Chromium is found "
+                          "(default: a PDF when one is found)")
+    pdf.add_argument("--no-pdf", dest="pdf", action="store_false", help="HTML only")
+
+    p = sub.add_parser("play", help="play a crisis turn by turn as one or more actors",
+                       description="A turn-based game in the terminal: each turn shows the "
+                                   "situation from your side and a numbered menu of today's "
+                                   "feasible moves; the other actors move by the model's "
+                                   "rule. The game is run K (--run) of `escsim run` with the "
+                                   "same seed until a player's move differs. Commands at the "
+                                   "prompt: ? help, s save, q quit, u undo, f let the model "
+                                   "finish, i injects. Without a terminal, reads one command "
+                                   "per line and saves to --save at the end of input.")
+    p.add_argument("file", metavar="SCENARIO", type=Path, nargs="?")
+    p.add_argument("--as", dest="humans", action="append", default=[], metavar="ACTOR",
+                   help="an actor played by a human (repeatable: hot-seat play, asked in "
+                        "this order)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
+    p.add_argument("--run", type=_seed, default=0, metavar="K",
+                   help="which run of the ensemble the game is (default: 0)")
+    p.add_argument("--days", type=_days,
+                   help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: the "
+                        "scenario's)")
+    p.add_argument("--turn-days", type=_days, default=1, metavar="N",
+                   help="days per turn: players move on a turn's first day (default: 1)")
+    p.add_argument("--between", choices=("model", "hold"), default="model",
+                   help="what a player's actor does on a turn's other days: moved by the "
+                        "model's rule (default) or holds")
+    p.add_argument("--injects", type=Path, metavar="FILE",
+                   help="the instructor's deck of injects (YAML), played on their day or "
+                        "from the prompt")
+    p.add_argument("--save", type=Path, metavar="GAME_FILE",
+                   help="where `s` and the end of scripted input save the game")
+    p.add_argument("--resume", type=Path, metavar="GAME_FILE",
+                   help="continue a saved game (its scenario, seed, roles and moves)")
+
+    p = sub.add_parser("debrief", help="a debrief page: the class's game against the model's "
+                                       "ensemble and continuations",
+                       description="Write OUT/debrief/<id>/ with debrief.html: the class's "
+                                   "path over the fan chart of --runs runs from the same "
+                                   "start, --runs continuations from every human decision "
+                                   "with the class's move and the model's likeliest "
+                                   "alternatives, prediction sheets scored, and debrief "
+                                   "questions; the state file of each decision day and the "
+                                   "`escsim run --from ... --force ...` command behind every "
+                                   "number.")
+    p.add_argument("games", nargs="+", metavar="GAME_FILE", type=Path)
+    p.add_argument("--predictions", action="append", default=[], type=Path, metavar="CSV",
+                   help="students' prediction sheet: a name column, then one probability "
+                        "per outcome class (repeatable)")
+    p.add_argument("--runs", type=_runs, default=1000,
+                   help="runs of the ensemble and of each set of continuations "
+                        "(default: 1000)")
+    p.add_argument("--out", type=Path, default=Path("outputs"),
+                   help="parent folder for the debrief (default: outputs)")
+    p.add_argument("--workers", type=_workers,
+                   help=f"worker processes, at most {MAX_WORKERS} (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def cmd_scenarios(args) -> int:
+    """List the shipped scenarios."""
+    from sim.inputs import library
+    return library.main(args)
+
+
+def cmd_handout(args) -> int:
+    """Write a class's handouts for a scenario."""
+    from sim.classroom import handout
+    return handout.main(args)
+
+
+def cmd_play(args) -> int:
+    """Play a game in the terminal."""
+    from sim.classroom import play
+    return play.main(args)
+
+
+def cmd_debrief(args) -> int:
+    """Write the debrief page of one or more games."""
+    from sim.classroom import debrief
+    return debrief.main(args)
 
 
 def cmd_validate(args) -> int:
@@ -595,8 +700,8 @@ def cmd_actions(args) -> int:
 
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
             "plot": cmd_plot, "story": cmd_story, "backtest": cmd_backtest,
-            "calibrate": cmd_calibrate,
-            "actions": cmd_actions}
+            "calibrate": cmd_calibrate, "scenarios": cmd_scenarios, "handout": cmd_handout,
+            "play": cmd_play, "debrief": cmd_debrief, "actions": cmd_actions}
 
 
 @contextlib.contextmanager
