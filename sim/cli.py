@@ -332,6 +332,8 @@ def cmd_validate(args) -> int:
         else:
             print(f"{path}: ok ({len(scenario.spec.actors)} actors, "
                   f"{len(scenario.events)} seed events)")
+            if scenario.spec.card is None:
+                print(f"note: {path} has no info card (card:), see docs/teaching.md")
             _chart_notes([a.kind for a in scenario.spec.actors.values()])
     return status
 

@@ -3,7 +3,8 @@
 A scenario is a YAML file validated into frozen records. ``extends: other.yaml``
 makes a variant: the parent is loaded first, then the variant's mappings are
 merged into it key by key (a list, or a scalar, replaces the inherited value;
-``null`` removes an inherited key). The full format is in
+``null`` removes an inherited key). A variant describes itself: its parent's
+info card (``card:``) is not inherited. The full format is in
 ``docs/scenario-format.md``.
 """
 
@@ -22,6 +23,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     Strict,
     ValidationError,
@@ -32,7 +34,7 @@ from pydantic import (
 from sim.errors import InputError, Problem, did_you_mean
 from sim.inputs import catalogue as cat
 from sim.inputs import events as seedmod
-from sim.inputs import yamlio
+from sim.inputs import library, yamlio
 from sim.inputs.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
 
@@ -246,6 +248,53 @@ class Observed(Record):
     sources: tuple[ObservedSource, ...]
 
 
+def _not_blank(value):
+    """A card section must say something: no empty value, no text of spaces only."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("must not be empty")
+    return value
+
+
+CardText = Annotated[str, BeforeValidator(_not_blank), Strict()]
+
+
+class Card(Record):
+    """A scenario's info card.
+
+    Its sections are those of the NetLogo Models Library's info tab
+    (https://ccl.northwestern.edu/netlogo/docs/infotab.html).
+    """
+
+    what_is_it: CardText
+    how_it_works: CardText
+    how_to_use_it: CardText
+    things_to_notice: CardText
+    things_to_try: tuple[CardText, ...]
+    """Questions for students, at least one."""
+    extending_the_model: CardText
+
+    @field_validator("things_to_try", mode="before")
+    @classmethod
+    def _questions(cls, value):
+        """A list of at least one question.
+
+        A lone string would otherwise be refused as 'not a valid tuple', which does not
+        say what to write.
+        """
+        if isinstance(value, str):
+            raise ValueError("must be a list of questions, one '- ' line each")
+        if value is None or value == []:
+            raise ValueError("needs at least one question (a list, one '- ' line each)")
+        return value
+
+
+CARD_SECTIONS = (("what_is_it", "What is it?"), ("how_it_works", "How it works"),
+                 ("how_to_use_it", "How to use it"), ("things_to_notice", "Things to notice"),
+                 ("things_to_try", "Things to try"),
+                 ("extending_the_model", "Extending the model"))
+"""The card's sections in display order: (field, title as the NetLogo info tab names it)."""
+
+
 class ScenarioSpec(Record):
     """Everything a scenario file may say."""
 
@@ -262,6 +311,8 @@ class ScenarioSpec(Record):
     memory: Memory = Memory()
     montecarlo: MonteCarlo = MonteCarlo()
     observed: Observed | None = None
+    # prose, not parameters: kept out of dumps, so out of a results folder's assumptions
+    card: Card | None = Field(None, exclude=True)
 
 
 @dataclass(frozen=True)
@@ -344,7 +395,9 @@ def _read_with_extends(path: Path, stack: tuple[Path, ...]
         raise InputError([doc.problem(("extends",), f"cyclic extends: {chain}")])
     with yamlio.named_by(doc, ("extends",), parent_name):
         parent, parent_docs = _read_with_extends(parent_path, (*stack, here))
-    replaced: list[tuple] = []
+    # a variant describes itself: the parent's info card is not inherited
+    parent.data.pop("card", None)
+    replaced: list[tuple] = [("card",)]
     data = _merge(parent.data, doc.data, (), replaced)
     # inherited positions under a replaced value would point at lines that no longer apply
     where = {k: v for k, v in parent.where.items()
@@ -399,7 +452,13 @@ def load_scenario(path: Path | str) -> Scenario:
     """Load, merge and validate a scenario file; raise :class:`InputError` on any problem."""
     path = Path(path)
     catalogue = cat.load()
-    doc, docs = _read_with_extends(path, ())
+    try:
+        doc, docs = _read_with_extends(path, ())
+    except yamlio.FileRefused as exc:  # the file named on the command line
+        if not exc.missing:
+            raise
+        raise InputError([Problem(path, None, "", exc.reason, library.hint(str(path)))]
+                         ) from None
     _apply_presets(doc)
     spec = validate(ScenarioSpec, doc)
     problems = _cross_check(spec, doc, catalogue)
