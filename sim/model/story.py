@@ -41,7 +41,6 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
         model.step()
         reached.append(aims_reached(model, before))
     summary = model.summary()
-    ids = model.actor_ids
     cat = model.catalogue
     spec = scenario.spec
     lines = [f"{spec.title}",
@@ -55,30 +54,7 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
         lines.append(f"  day {ev.day:>3}  {ev.actor}{target}: {cat[ev.action].name}  {said}")
     lines.append("")
     for day, rec in enumerate(model.history, start=1):
-        entries = []
-        for i, aid in enumerate(ids):
-            a, t = int(rec.action[0, i]), int(rec.target[0, i])
-            if a == HOLD:
-                continue
-            action = cat.actions[a]
-            if t == NO_TARGET:
-                entries.append(f"{aid}: {action.name}")
-            elif model.is_state[i] and model.is_state[t]:
-                entries.append(f"{aid} -> {ids[t]}: {action.name}  "
-                               f"[{aid}->{ids[t]} level {rec.level[0, i, t]}]")
-            else:
-                entries.append(f"{aid} -> {ids[t]}: {action.name}")
-            if why:
-                entries.append("  why: " + because(why_of[day - 1], i, action.id,
-                                                    None if t == NO_TARGET else ids[t]))
-        entries.extend(reached[day - 1])
-        target, yes, passed = (int(x) for x in rec.vote[0])
-        if target >= 0:
-            vetoes = [model.seats[k] for k in np.nonzero(rec.vetoed[0])[0]]
-            verdict = "adopted" if passed else (
-                f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
-            entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "
-                           f"{yes} in favour, {verdict}")
+        entries = day_lines(model, rec, reached[day - 1], why_of[day - 1] if why else None)
         if entries:
             lines.append(f"{calendar(spec.start_date, day)}day {day:>2}  "
                          f"(index {rec.index[0]:.1f}, casualties {int(rec.casualties[0])})")
@@ -86,6 +62,41 @@ def tell(scenario: Scenario, run: int, seed: int | None = None, days: int | None
     lines.append("")
     lines.extend(outcome_lines(model, summary))
     return "\n".join(lines) + "\n"
+
+
+def day_lines(model: EscalationModel, rec, reached: list[str], why: dict | None = None,
+              run: int = 0) -> list[str]:
+    """One day of run ``run`` told: each move, the aims reached, the Council's vote.
+
+    ``rec`` is the day's :class:`~sim.model.model.DayRecord`; with ``why`` (the
+    day's :func:`reasons`), each chosen move comes with the terms behind it.
+    """
+    ids, cat = model.actor_ids, model.catalogue
+    entries = []
+    for i, aid in enumerate(ids):
+        a, t = int(rec.action[run, i]), int(rec.target[run, i])
+        if a == HOLD:
+            continue
+        action = cat.actions[a]
+        if t == NO_TARGET:
+            entries.append(f"{aid}: {action.name}")
+        elif model.is_state[i] and model.is_state[t]:
+            entries.append(f"{aid} -> {ids[t]}: {action.name}  "
+                           f"[{aid}->{ids[t]} level {rec.level[run, i, t]}]")
+        else:
+            entries.append(f"{aid} -> {ids[t]}: {action.name}")
+        if why is not None:
+            entries.append("  why: " + because(why, i, action.id,
+                                                None if t == NO_TARGET else ids[t]))
+    entries.extend(reached)
+    target, yes, passed = (int(x) for x in rec.vote[run])
+    if target >= 0:
+        vetoes = [model.seats[k] for k in np.nonzero(rec.vetoed[run])[0]]
+        verdict = "adopted" if passed else (
+            f"vetoed by {', '.join(vetoes)}" if vetoes else "not adopted")
+        entries.append(f"  vote on a draft demanding restraint from {ids[target]}: "
+                       f"{yes} in favour, {verdict}")
+    return entries
 
 
 def aims_reached(model: EscalationModel, before: np.ndarray, run: int = 0) -> list[str]:
