@@ -54,6 +54,12 @@ _workers = _whole(1, MAX_WORKERS + 1)
 _points = _whole(1, MAX_POINTS + 1)
 
 
+def _scenario(text: str) -> Path:
+    """A scenario argument: a file, or a shipped scenario's name (``caribbean-2025``)."""
+    from sim.inputs.library import resolve
+    return resolve(text)
+
+
 def _half_width(text: str) -> float:
     try:
         value = float(text)
@@ -97,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check scenario files and report every problem",
                        description="Check scenario files (and their seed events); print one "
                                    "line per problem; exit 2 if any file has a problem.")
-    p.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    p.add_argument("files", nargs="+", metavar="FILE", type=_scenario)
 
     p = sub.add_parser("run", help="run a Monte Carlo ensemble and write a results folder",
                        description="Simulate many runs of a scenario and write "
@@ -106,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "manifest.json and the counts charts are drawn from. "
                                    "Results do not depend on --workers, --chunk-size or "
                                    "--backend.")
-    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("file", metavar="FILE", type=_scenario)
     p.add_argument("--runs", type=_runs,
                    help=f"number of runs, at most {MAX_RUNS:,} (default: the scenario's); "
                         "with --until-ci, the size of each batch")
@@ -144,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "with its 95%% interval, a robustness table over scoring "
                                    "schemes), comparison charts and one results folder per "
                                    "scenario.")
-    p.add_argument("files", nargs="+", metavar="FILE", type=Path,
+    p.add_argument("files", nargs="+", metavar="FILE", type=_scenario,
                    help="scenario files; the first is the baseline of the differences")
     p.add_argument("--runs", type=_runs,
                    help=f"runs per scenario, at most {MAX_RUNS:,} (default: the first "
@@ -167,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("story", help="tell one run day by day",
                        description="Re-simulate run K and print its day-by-day narrative; it "
                                    "is run K of `escsim run` with the same seed.")
-    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("file", metavar="FILE", type=_scenario)
     p.add_argument("--run", type=_seed, required=True, metavar="K",
                    help="run index (0-based, as in runs.csv)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
@@ -227,7 +233,7 @@ def _classroom_parsers(sub):
                                    "worksheet and the scenario's info card, with a print "
                                    "stylesheet), handout.pdf when a headless Chromium is "
                                    "found, and manifest.json.")
-    p.add_argument("file", metavar="SCENARIO", type=Path)
+    p.add_argument("file", metavar="SCENARIO", type=_scenario)
     p.add_argument("--out", type=Path, default=Path("outputs"),
                    help="parent folder for the handout (default: outputs)")
     pdf = p.add_mutually_exclusive_group()
@@ -245,7 +251,7 @@ def _classroom_parsers(sub):
                                    "prompt: ? help, s save, q quit, u undo, f let the model "
                                    "finish, i injects. Without a terminal, reads one command "
                                    "per line and saves to --save at the end of input.")
-    p.add_argument("file", metavar="SCENARIO", type=Path, nargs="?")
+    p.add_argument("file", metavar="SCENARIO", type=_scenario, nargs="?")
     p.add_argument("--as", dest="humans", action="append", default=[], metavar="ACTOR",
                    help="an actor played by a human (repeatable: hot-seat play, asked in "
                         "this order)")
