@@ -34,7 +34,7 @@ from pydantic import (
 from sim.errors import InputError, Problem, did_you_mean
 from sim.inputs import catalogue as cat
 from sim.inputs import events as seedmod
-from sim.inputs import library, yamlio
+from sim.inputs import shipped, yamlio
 from sim.inputs.schema import Bool, Fraction, Id, Int, Num, Record, Str, validate
 from sim.limits import MAX_HORIZON_DAYS, MAX_RUNS
 
@@ -457,7 +457,7 @@ def load_scenario(path: Path | str) -> Scenario:
     except yamlio.FileRefused as exc:  # the file named on the command line
         if not exc.missing:
             raise
-        raise InputError([Problem(path, None, "", exc.reason, library.hint(str(path)))]
+        raise InputError([Problem(path, None, "", exc.reason, shipped.hint(str(path)))]
                          ) from None
     _apply_presets(doc)
     spec = validate(ScenarioSpec, doc)
