@@ -164,15 +164,19 @@ def test_the_inject_deck_example_loads_against_the_baseline(tmp_path):
     assert any(f"--injects {path.name}" in c for c in block_commands())
 
 
-def test_the_prediction_sheet_example_has_every_outcome_class_and_sums_to_one():
-    """The sample prediction file names the five outcome classes after `name`, and each
-    student's probabilities sum to 1."""
+def test_the_prediction_sheet_example_is_read_by_the_debrief(tmp_path):
+    """The sample prediction file is a sheet the debrief reads (its own reader): every
+    outcome class, one row per student, the percentages row read as probabilities."""
+    from sim.classroom.predictions import read_sheet
     sheets = [b for b in fenced() if b.startswith("name,")]
     assert len(sheets) == 1
+    path = tmp_path / "predictions.csv"
+    path.write_text(sheets[0], encoding="utf-8")
+    sheet = read_sheet(path)
     rows = list(csv.reader(io.StringIO(sheets[0])))
-    assert rows[0][0] == "name" and sorted(rows[0][1:]) == sorted(OUTCOME_CLASSES)
-    for row in rows[1:]:
-        assert math.isclose(sum(map(float, row[1:])), 1.0, abs_tol=1e-9), row
+    assert sheet.names == [row[0] for row in rows[1:]]
+    assert sheet.p.shape == (len(rows) - 1, len(OUTCOME_CLASSES))
+    assert all(math.isclose(total, 1.0, abs_tol=1e-9) for total in sheet.p.sum(axis=1))
 
 
 def test_the_lesson_plays_twenty_turns_of_three_days():
