@@ -256,14 +256,14 @@ def _classroom_parsers(sub):
                    help="an actor played by a human (repeatable: hot-seat play, asked in "
                         "this order)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
-    p.add_argument("--run", type=_seed, default=0, metavar="K",
+    p.add_argument("--run", type=_seed, metavar="K",
                    help="which run of the ensemble the game is (default: 0)")
     p.add_argument("--days", type=_days,
                    help=f"horizon in days, at most {MAX_HORIZON_DAYS:,} (default: the "
                         "scenario's)")
-    p.add_argument("--turn-days", type=_days, default=1, metavar="N",
+    p.add_argument("--turn-days", type=_days, metavar="N",
                    help="days per turn: players move on a turn's first day (default: 1)")
-    p.add_argument("--between", choices=("model", "hold"), default="model",
+    p.add_argument("--between", choices=("model", "hold"),
                    help="what a player's actor does on a turn's other days: moved by the "
                         "model's rule (default) or holds")
     p.add_argument("--injects", type=Path, metavar="FILE",

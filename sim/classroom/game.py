@@ -28,6 +28,7 @@ from sim.inputs.schema import Bool, Int, Record, Str, validate
 from sim.limits import MAX_HORIZON_DAYS
 from sim.model.model import EscalationModel
 from sim.model.state import SavedState
+from sim.model.story import aims_reached
 from sim.version import __version__
 
 FORMAT = "escsim-game"
@@ -158,6 +159,8 @@ class Game:
         self.decisions: list[Decision] = list(decisions)
         self.day = int(day)
         self.finished = bool(finished)
+        self.news: dict[int, list[str]] = {}
+        """Aims reached and governments fallen, by day (filled as days resolve)."""
         self._model: EscalationModel | None = None
 
     @classmethod
@@ -225,9 +228,10 @@ class Game:
                 "days": self.days, "turn_days": self.turn_days, "between": self.between,
                 "humans": list(self.humans),
                 "deck": [c.model_dump(exclude_none=True) for c in self.deck],
+                # a day's choices count once it resolves (an inject played for it too)
                 "decisions": [{k: v for k, v in vars(d).items()
                                if v is not None or k in ("action", "target")}
-                              for d in self.decisions],
+                              for d in self.decisions if d.day <= self.day],
                 "day": self.day, "finished": self.finished}
         text = (f"# An escsim game: `escsim play --resume {path.name}` continues it, "
                 f"`escsim debrief {path.name}` debriefs it.\n"
@@ -296,8 +300,14 @@ class Game:
         model = EscalationModel(self.scenario, runs=[self.run], seed=self.seed, days=self.days,
                                 record=True, forced=self.forced())
         while model.day < until:
-            model.step()
+            self._step(model)
         return model
+
+    def _step(self, model: EscalationModel):
+        """One day of the game's run, noting the aims it reached."""
+        before = model.world.achieved[0].copy()
+        model.step()
+        self.news[model.day] = aims_reached(model, before)
 
     def state(self, day: int) -> SavedState:
         """The game's run at the end of ``day``, to save and continue with ``--from``."""
@@ -323,7 +333,7 @@ class Game:
         for d in self.decisions:
             if d.day == day:
                 model.force(d.actor, d.action, d.target)
-        model.step()
+        self._step(model)
         self.day = day
         self.finished = day >= self.days
 
