@@ -587,7 +587,7 @@ def brief_section(scenario: Scenario, aid: str, catalogue: cat.Catalogue, public
     ladder = "; ".join(f"{k} {rung_name(catalogue, k)}" for k in sorted(catalogue.levels))
     return f"""<section class="page brief" id="brief-{esc(aid)}" data-actor="{esc(aid)}">
 <h2>Role brief: {esc(b.actor.name)} ({esc(aid)})</h2>
-<p class="role">Your role: <strong>{esc(b.role_line())}</strong>. Keep this page to yourself.</p>
+<p class="role">Your role: <strong>{esc(b.role_line())}</strong>. Keep these pages to yourself.</p>
 <h3>The situation (public)</h3>
 {public}
 <h3>Your aims (private)</h3>
