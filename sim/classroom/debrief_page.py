@@ -143,7 +143,7 @@ def class_over_fan(rs, d):
     if marks:
         ax.plot(marks, [d.index[t] for t in marks], "o", color=plots.VERMILLION, ms=7,
                 label="your decisions", zorder=6)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
     ax.set_title(f"Your class's path over {rs.runs:,} runs of the model: escalation index",
                  fontsize=11)
     return fig
@@ -155,7 +155,7 @@ def questions(g: dict, actors: dict) -> list[tuple[str, list[str]]]:
     """Debrief questions in Thiagarajan's six phases, filled with this game's facts."""
     roles = " and ".join(actors[h] for h in g["humans"])
     cls, base = g["class"], g["baseline"]
-    ended = (f"ended as a {cls['outcome']}" if cls["outcome"] else
+    ended = (f"ended in the outcome class {cls['outcome']}" if cls["outcome"] else
              f"stopped on day {g['day']} of {g['days']}")
     happened = [f"Your crisis {ended}, peaking at {_rung(cls['peak_rung'])} on day "
                 f"{cls['peak_day']}. Put the main events on a timeline: who moved first, and "
@@ -165,8 +165,8 @@ def questions(g: dict, actors: dict) -> list[tuple[str, list[str]]]:
         happened.append(f"On day {first['day']} you chose {first['moves'][0]['label']}. What "
                         "did you expect the others to do next, and what did they do?")
     learned = ["Was your path typical of the model's runs or unusual? "
-               + (f"{pct(base['class_outcome']['probability'])} of the runs ended as a "
-                  f"{cls['outcome']}, and {pct(base['peak_higher'])} peaked higher than you."
+               + (f"{pct(base['class_outcome']['probability'])} of the runs ended in the "
+                  f"class {cls['outcome']}, and {pct(base['peak_higher'])} peaked higher than you."
                   if cls["outcome"] else f"{pct(base['peak_higher'])} of the runs peaked "
                   "higher than you.")]
     learned += [f"{x['sentence']} Which of your decisions mattered most?"
@@ -285,9 +285,9 @@ def _game_section(g: dict, d, several: bool) -> str:
                    "of the baseline and in every continuation after their day: "
                    + ", ".join(f"<code>{esc(t)}</code>" for t in g["injects"]) + ".</p>")
     if cls["outcome"]:
-        landed = (f"Your class's crisis ended as a <strong>{esc(cls['outcome'])}</strong>: "
+        landed = (f"Your class's outcome: <strong>{esc(cls['outcome'])}</strong>. "
                   f"{pct(base['class_outcome']['probability'])} of the {base['runs']:,} runs "
-                  f"did too (95% interval {pct(base['class_outcome']['ci95'][0])}\u2013"
+                  f"ended the same way (95% interval {pct(base['class_outcome']['ci95'][0])}\u2013"
                   f"{pct(base['class_outcome']['ci95'][1])}). ")
     else:
         landed = "The game has no outcome yet. "
