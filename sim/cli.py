@@ -630,8 +630,8 @@ def cmd_story(args) -> int:
 def _history_options(p, runs_help: str, default_runs: int = 1000):
     """The options ``escsim backtest`` and ``escsim calibrate`` share."""
     p.add_argument("folder", metavar="DIR", type=Path, nargs="?",
-                   default=Path("scenarios/history"),
-                   help="folder of case files (default: scenarios/history)")
+                   help="folder of case files (default: the shipped historical cases, "
+                        "scenarios/history)")
     p.add_argument("--runs", type=_runs, default=default_runs,
                    help=f"{runs_help}, at most {MAX_RUNS:,} (default: {default_runs:,})")
     p.add_argument("--seed", type=_seed, default=0, help="master seed of every case (default: 0)")
@@ -646,6 +646,9 @@ def _history_options(p, runs_help: str, default_runs: int = 1000):
 
 def _history_cases(args, verb: str, points: int):
     """The cases of ``args.folder``, checked for room: (cases, worker count)."""
+    if args.folder is None:  # found wherever escsim is installed, not only in a checkout
+        from sim.inputs.shipped import shipped_dir
+        args.folder = shipped_dir() / "history"
     from sim.results import backtest
     cases, notes = backtest.find_cases(args.folder)
     for note in notes:

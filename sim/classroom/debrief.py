@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.classroom import debrief_page as page
-from sim.classroom.game import BY_INJECT, Decision, Game, _scenario_ref
+from sim.classroom.game import BY_INJECT, Decision, Game, scenario_ref
 from sim.classroom.predictions import Sheet, read_sheets
 from sim.errors import InputError
 from sim.inputs import catalogue as cat
@@ -185,7 +185,7 @@ def run(d: Debriefed, folder: Path, runs: int, backend, progress):
     from sim.results.resultset import ResultSet
     game = d.game
     scenario = game.scenario
-    where = _scenario_ref(scenario.path, folder / "debrief.html")
+    where = scenario_ref(scenario.path, folder / "debrief.html")
     head = ["escsim", "run", where, "--seed", str(game.seed), "--days", str(game.days)]
     options = {"runs": runs, "seed": game.seed, "days": game.days, "backend": backend,
                "progress": progress}

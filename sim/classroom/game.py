@@ -223,7 +223,7 @@ class Game:
         """Write the game file (atomically: a crash leaves the old file whole)."""
         path = Path(path)
         data = {"format": FORMAT, "version": VERSION, "escsim": __version__,
-                "scenario": _scenario_ref(self.scenario.path, path),
+                "scenario": scenario_ref(self.scenario.path, path),
                 "scenario_sha256": self.scenario.sha256, "seed": self.seed, "run": self.run,
                 "days": self.days, "turn_days": self.turn_days, "between": self.between,
                 "humans": list(self.humans),
@@ -390,7 +390,7 @@ def _record_problems(record: GameRecord, scenario: Scenario, doc) -> list[Proble
     return problems
 
 
-def _scenario_ref(scenario_path: Path, game_path: Path) -> str:
+def scenario_ref(scenario_path: Path, game_path: Path) -> str:
     """How a game file names its scenario: a shipped name, else a path from the game's folder."""
     from sim.inputs import library
     shipped = library.shipped_dir().resolve()

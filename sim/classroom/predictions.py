@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError, Problem, did_you_mean
+from sim.inputs.scenario import OUTCOME_CLASSES
 from sim.model.outcomes import OUTCOMES
 from sim.results.scoring import brier
 
@@ -44,7 +45,10 @@ def outcome_id(name: str) -> str:
 
 
 OUTCOME_IDS = tuple(outcome_id(o) for o in OUTCOMES)
-"""The sheet's outcome columns, in :data:`OUTCOMES` order."""
+"""The sheet's outcome columns, in :data:`OUTCOMES` order (as in ``sets.csv``)."""
+
+ALIASES = dict(zip(OUTCOME_CLASSES, OUTCOME_IDS, strict=True))
+"""A column may also use the ids of a scenario's outcomes: ``frozen`` is ``frozen_crisis``."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ def _columns(header: list[str], line: int, problem) -> tuple[list[int], list[Pro
                                 f"'{header[0].strip() if header else ''}'"))
     for k, text in enumerate(header[1:], start=1):
         oid = outcome_id(text)
+        oid = ALIASES.get(oid, oid)
         if oid not in OUTCOME_IDS:
             problems.append(problem(line, text.strip() or f"column {k + 1}",
                                     "not an outcome class; the columns after name are "

@@ -35,7 +35,6 @@ from sim.version import __version__
 if TYPE_CHECKING:
     from sim.results.calibrate import CrossValidation
 
-DEFAULT_FOLDER = Path("scenarios/history")
 BASE_RATES_FILE = "icb_base_rates.yaml"
 README = "README.md"
 MAX_CASES = 500
