@@ -51,10 +51,15 @@ def parse(line: str):
         pytest.fail(f"docs/teaching.md: `{line}` does not parse", pytrace=False)
 
 
-def subcommands() -> set[str]:
+def subparsers() -> dict:
+    """The subcommands of escsim by name, with their parsers."""
     parser = build_parser()
     action = next(a for a in parser._actions if a.dest == "command")  # the subparsers
-    return set(action.choices)
+    return dict(action.choices)
+
+
+def subcommands() -> set[str]:
+    return set(subparsers())
 
 
 def section(title: str) -> str:
@@ -72,8 +77,12 @@ def test_the_doc_has_commands_to_check():
 @pytest.mark.parametrize("line", block_commands() + [c for c in inline_commands()
                                                      if len(c.split()) > 2])
 def test_every_command_line_parses(line):
-    """Every escsim command line of the doc is accepted by the real command-line parser."""
+    """Every escsim command line of the doc is accepted by the real command-line parser,
+    with every option spelled in full (argparse would also take an abbreviation)."""
     parse(line)
+    words = shlex.split(line)
+    known = subparsers()[words[1]]._option_string_actions
+    assert [w for w in words[2:] if w.startswith("--") and w not in known] == [], line
 
 
 @pytest.mark.parametrize("mention", [c for c in inline_commands() if len(c.split()) == 2])
