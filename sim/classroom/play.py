@@ -74,9 +74,13 @@ class Console:
         return line.strip()
 
     def clear(self):
-        """Clear the screen (a terminal only: a transcript keeps everything)."""
+        """Clear the screen and its scroll-back (a terminal only: a transcript keeps all).
+
+        ``ESC[3J`` (xterm's "erase saved lines") empties the scroll-back, so the next
+        team cannot scroll up to the last team's brief and choice.
+        """
         if self.tty:
-            print("\033[2J\033[H", end="", file=self.stdout, flush=True)
+            print("\033[H\033[2J\033[3J", end="", file=self.stdout, flush=True)
 
     def hand_over(self, role: str) -> bool:
         """Ask ``role``'s team to take the keyboard; False at the end of input."""
