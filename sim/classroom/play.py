@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.classroom.game import BY_INJECT, Game, load_deck
+from sim.classroom.handout import consequences
 from sim.errors import InputError, Problem, printable
 from sim.inputs.scenario import load_scenario
 from sim.model import day as D
@@ -98,33 +99,17 @@ def strength(x: float) -> str:
 
 
 def hint(model, i: int, option: dict) -> str:
-    """One line on what a move does, from the catalogue's effects and today's levels."""
+    """What a move does, from today's levels and the catalogue's effects."""
     if option["action"] is None:
         return "do nothing today"
     action = model.catalogue[option["action"]]
     target = option["target"]
-    e = action.effects
     said = []
     if action.level and target is not None:
         now = int(model.world.level[0, i, model.actor_index[target]])
         said.append(f"your level against {target} {now} -> {action.level}"
                     if action.level > now else f"keeps your level against {target} at {now}")
-    for flag, words in ((e.threat, "public threat: backing down costs you at home"),
-                        (e.casualties > 0, "lethal"),
-                        (e.topple > 0, f"may topple {target}'s government"),
-                        (e.seize_assets > 0, f"seizes {target}'s assets"),
-                        (e.release_assets, "releases what you hold"),
-                        (e.ceasefire is not None, "offers a ceasefire"),
-                        (e.lower_level > 0, f"lowers tension by {e.lower_level} rung(s)"),
-                        (e.capability_transfer > 0, f"strengthens {target}'s forces"),
-                        (e.third_party_hostility > 0, f"angers those who press {target}"),
-                        (e.request_meeting, "asks the Security Council to meet"),
-                        (e.convene, "opens a Council session"),
-                        (e.offer, f"offers {target} terms"),
-                        (e.comply, f"yields to {target}'s demands"),
-                        (e.deadline_days is not None, f"deadline {e.deadline_days} days")):
-        if flag:
-            said.append(words)
+    said += consequences(action, model.crisis)  # the same words as the handout's moves
     if not said:
         said.append("cooperative" if action.goldstein > 0 else
                     "hostile words" if action.goldstein < 0 else "neutral")
@@ -293,7 +278,7 @@ class Session:
             lead = f"    {k:>3}  {text:<{MOVE_WIDTH}} "
             if len(text) > MOVE_WIDTH:  # the hint goes under a long name
                 say(f"    {k:>3}  {text}")
-                lead = " " * len(lead)
+                lead = " " * (10 + MOVE_WIDTH)
             say("\n".join(textwrap.wrap(hint(model, i, o), WIDTH, initial_indent=lead,
                                         subsequent_indent=" " * len(lead))))
 
