@@ -399,6 +399,8 @@ class Session:
                 console.say(f"undone: {undone} chooses again")
                 fresh = True
             elif word == "f":  # today's choices stand; the rule plays everyone after
+                console.say(f"The model plays every actor from day {day} on" +
+                            (" (today's choices stand)." if choices else "."))
                 self.game.advance(choices)
                 return "finish"
             elif word.startswith("i"):
@@ -439,7 +441,6 @@ class Session:
             if stop == "quit":
                 return 0
             if stop == "finish":
-                self.console.say(f"The model plays every actor from day {game.day + 1} on.")
                 game.finish()
         self.ending()
         self.save()
