@@ -214,6 +214,9 @@ class Session:
         say(f"Scenario {game.scenario.name}, seed {game.seed}, run {game.run}: {game.days} "
             f"days from {spec.start_date.isoformat()}, {game.turn_days} day(s) per turn; "
             f"played by {', '.join(game.humans)}.")
+        if game.turn_days > 1:
+            say("You move on each turn's first day; on its other days your actor " +
+                ("holds." if game.between == "hold" else "moves by the model's rule."))
         if game.day == 0:
             say("Before day 1:")
             for ev in sorted(game.scenario.events, key=lambda e: e.day):
