@@ -192,6 +192,16 @@ def test_percentages_read_as_probabilities(tmp_path):
     assert scores.brier[2] == 0 and scores.brier[0] == pytest.approx(0.25 ** 2 * 2 + 0.25)
 
 
+def test_columns_may_use_the_scenarios_outcome_ids(tmp_path):
+    """A sheet headed with the ids a scenario's outcomes use (deescalated, frozen) reads the
+    same as one headed with the sheet's own ids, whatever the column order."""
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    ours.write_text(f"{HEADER}\nA,0.1,0.4,0.3,0.15,0.05\n", encoding="utf-8")
+    theirs.write_text("name,frozen,deescalated,militarized_clash,war,great_power_confrontation"
+                      "\nA,0.4,0.1,0.3,0.15,0.05\n", encoding="utf-8")
+    assert np.array_equal(read_sheet(ours).p, read_sheet(theirs).p)
+
+
 BAD_SHEETS = {
     # columns: one misspelt, one missing
     "cols.csv": ("name,de_escalated,frozen_crisis,militarized_clash,warr\nA,0.2,0.2,0.2,0.4\n",
