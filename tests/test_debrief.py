@@ -42,7 +42,8 @@ def play(path: Path, seed: int = SEED, until: int | None = None) -> Path:
 
 
 def debrief(*args) -> Path:
-    """Run `escsim debrief ARGS` in this process; return the folder of the page it printed."""
+    """Run `escsim debrief ARGS` in this process; return the folder of the page it printed,
+    after checking that it printed every command of its commands.txt."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["debrief", *map(str, args), "--workers", "1", "--quiet"]) == 0
@@ -50,6 +51,10 @@ def debrief(*args) -> Path:
     assert match
     page = Path(match.group(1))
     assert page.name == "debrief.html" and page.is_file()
+    listed = [line for line in (page.parent / "commands.txt").read_text().splitlines()
+              if line.startswith("escsim run")]
+    printed = re.findall(r"^  (escsim run .+)$", out.getvalue(), re.M)
+    assert listed and printed == listed
     return page.parent
 
 

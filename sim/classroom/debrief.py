@@ -125,6 +125,13 @@ def main(args) -> int:
     progress.close()
     backend.close()
     print(f"debrief: {final / 'debrief.html'}")
+    # the command behind every number, as commands.txt holds them with their labels
+    commands = (final / "commands.txt").read_text(encoding="utf-8").splitlines()
+    print(f"commands: {final / 'commands.txt'} (run them in {final}; each one's "
+          "summary.json holds the numbers of one table row)")
+    for line in commands:
+        if line and not line.startswith("#"):
+            print(f"  {line}")
     return 0
 
 
