@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "point 0 is the values assumed before any fit")
 
     _classroom_parsers(sub)
+    _app_parser(sub)
 
     sub.add_parser("actions", help="list the action catalogue",
                    description="List every action with its CAMEO code, PLOVER type, "
@@ -296,6 +297,27 @@ def _classroom_parsers(sub):
     p.add_argument("--workers", type=_workers,
                    help=f"worker processes, at most {MAX_WORKERS} (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _app_parser(sub):
+    """``escsim app``: the interactive page (explore, play, class mode)."""
+    p = sub.add_parser("app", help="serve the interactive page: explore, play, class mode",
+                       description="Serve the escsim page (a Solara app, every asset local, "
+                                   "no internet needed) and print `app: URL`. Binds to this "
+                                   "computer only unless --lan.")
+    p.add_argument("file", metavar="SCENARIO", type=_scenario, nargs="?",
+                   help="the scenario the page opens with (default: the baseline)")
+    p.add_argument("--port", type=_whole(0, 65536), default=8765,
+                   help="TCP port (default: 8765; 0 picks a free one)")
+    p.add_argument("--lan", action="store_true",
+                   help="serve the room's network too; students join with the code shown on "
+                        "the instructor's screen")
+
+
+def cmd_app(args) -> int:
+    """Serve the page until Ctrl-C."""
+    from sim.app import server
+    return server.main(args)
 
 
 def cmd_scenarios(args) -> int:
@@ -712,7 +734,7 @@ def cmd_actions(args) -> int:
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
             "plot": cmd_plot, "story": cmd_story, "backtest": cmd_backtest,
             "calibrate": cmd_calibrate, "scenarios": cmd_scenarios, "handout": cmd_handout,
-            "play": cmd_play, "debrief": cmd_debrief, "actions": cmd_actions}
+            "play": cmd_play, "debrief": cmd_debrief, "app": cmd_app, "actions": cmd_actions}
 
 
 @contextlib.contextmanager
