@@ -1,0 +1,189 @@
+"""``escsim app [SCENARIO] [--port P] [--lan]``: serve the page with Solara on uvicorn.
+
+Solara is configured before it is imported (it reads its settings from the environment
+at import): production mode (no dev reloader, no check that calls solara.dev), telemetry
+off (Solara's server telemetry, mixpanel, is on by default), and every asset served from
+the local ``solara-assets`` package under ``/_solara/cdn``. The CDN address Solara falls
+back to for an asset it lacks points at a closed local port, so a missing asset fails
+at once instead of reaching the internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import signal
+import socket
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from sim.app.config import CONFIG, remember_client
+from sim.errors import ResourceError
+
+LOCAL = "127.0.0.1"
+EVERYWHERE = "0.0.0.0"
+NO_CDN = "http://127.0.0.1:9/"  # the discard port: nothing listens, nothing leaves
+SHUTDOWN_GRACE = 2  # seconds open pages get to close when the server stops
+# A private address to "connect" a UDP socket to: connect() on UDP sends nothing, it only
+# asks the kernel which interface would be used, i.e. this machine's address on the room's
+# network (RFC 1918 private range, so even a wrong guess stays on the local network).
+PROBE = ("10.255.255.255", 1)
+
+SOLARA_ENV = {
+    "SOLARA_APP": "sim.app.pages",
+    "SOLARA_MODE": "production",
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_ASSETS_PROXY": "True",
+    "SOLARA_ASSETS_CDN": NO_CDN,
+    "SOLARA_THEME_TITLE": "escsim",
+    "SOLARA_THEME_SHOW_BANNER": "False",
+}
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, stopping on the first SIGINT or SIGTERM and remembering which.
+
+    uvicorn re-raises the signal after shutdown, which would print a traceback; this
+    one does not, and :func:`main` returns 128 + the signal's number instead.
+    """
+
+    stopped_by: int | None = None
+
+    def handle_exit(self, sig, frame):
+        """Remember the first signal, then stop as uvicorn does."""
+        self.stopped_by = self.stopped_by or sig
+        super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        """SIGINT and SIGTERM stop the server while it runs (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.signal(s, self.handle_exit) for s in signals}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
+def configure_solara() -> None:
+    """Set Solara's settings; call before anything imports ``solara``."""
+    os.environ.update(SOLARA_ENV)
+    # the session cookie is signed; Solara's default key is the public "change me"
+    os.environ.setdefault("SOLARA_SESSION_SECRET_KEY", secrets.token_urlsafe(32))
+    import solara.server.settings as server_settings
+    import solara.settings
+    # again on the objects, in case something imported Solara before the environment was set
+    server_settings.main.mode = "production"
+    server_settings.telemetry.mixpanel_enable = False
+    solara.settings.assets.proxy = True
+    solara.settings.assets.cdn = NO_CDN
+
+
+def room_address() -> str | None:
+    """The machine's first non-loopback IPv4 address, found without sending anything."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(PROBE)
+            address = probe.getsockname()[0]
+    except OSError:
+        address = None
+    if address and not address.startswith("127.") and address != EVERYWHERE:
+        return address
+    try:
+        import psutil
+    except ImportError:
+        return None
+    for addresses in psutil.net_if_addrs().values():
+        for a in addresses:
+            if a.family == socket.AF_INET and not a.address.startswith("127."):
+                return a.address
+    return None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one).
+
+    A port that is taken or not allowed is a one-line :class:`ResourceError`.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # reuse a port in TIME_WAIT; on Windows this would share a live one
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise ResourceError(f"port {port} is in use (another escsim app?); choose another "
+                                f"with --port, or --port 0 for a free one") from None
+        if err.errno == errno.EACCES:
+            raise ResourceError(f"port {port} needs administrator rights; choose one above "
+                                f"1023 with --port") from None
+        raise ResourceError(f"cannot serve on {host}:{port}: {err.strerror}") from None
+    return sock
+
+
+def remember_clients(app):
+    """``app`` (ASGI), noting each page's network address by its Solara kernel id.
+
+    Solara does not tell a page who its browser is; the join-code limiter needs it (one
+    student's guesses must not lock out the class), so the websocket that opens a page's
+    kernel (``/jupyter/api/kernels/ID/channels``) is looked at on its way in.
+    """
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "websocket" and scope.get("client"):
+            parts = scope["path"].split("/")
+            if "kernels" in parts[:-1]:
+                remember_client(parts[parts.index("kernels") + 1], scope["client"][0])
+        await app(scope, receive, send)
+    return wrapped
+
+
+def banner(port: int, lan: bool) -> list[str]:
+    """The lines printed once the page is served.
+
+    Its address; with --lan the room's address and the join code; and the instructor's
+    class page with its key.
+    """
+    lines = [f"app: http://{LOCAL}:{port}/"]
+    if lan:
+        room = room_address()
+        lines.append(f"room: http://{room}:{port}/" if room else
+                     "room: no network address found (is this computer on the room's network?)")
+        lines.append(f"code: {CONFIG.join_code}")
+    lines.append(f"instructor: http://{LOCAL}:{port}/class?key={CONFIG.instructor_key}")
+    return lines
+
+
+def main(args) -> int:
+    """Serve the page until Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    if args.file is not None:
+        from sim.inputs.scenario import load_scenario
+        load_scenario(args.file)  # a bad file: the usual located errors, before serving
+        CONFIG.use_scenario(args.file)
+    CONFIG.lan = bool(args.lan)
+    CONFIG.outputs = Path(CONFIG.outputs).resolve()
+    sock = bind(EVERYWHERE if args.lan else LOCAL, args.port)
+    configure_solara()
+    from solara.server.starlette import app
+    config = uvicorn.Config(remember_clients(app), log_level="warning", proxy_headers=False,
+                            timeout_graceful_shutdown=SHUTDOWN_GRACE, lifespan="on",
+                            ws_ping_interval=20, ws_ping_timeout=20)
+    server = Server(config)
+    for line in banner(sock.getsockname()[1], args.lan):
+        print(line, flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if server.stopped_by is not None:
+        return 128 + server.stopped_by
+    return 0
