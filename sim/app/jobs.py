@@ -39,7 +39,7 @@ class Ticket:
 
     @property
     def position(self) -> int | None:
-        """0 while running, n while waiting behind n jobs, None once ended."""
+        """0 while running, n while n-th in line (behind n jobs once one runs), None once ended."""
         return self.queue.position(self)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -78,12 +78,16 @@ class Queue:
         return ticket
 
     def position(self, ticket: Ticket) -> int | None:
-        """0 for the running job, n for one waiting behind n, None for one that ended."""
+        """0 for the running job, n for the n-th in line, None for one that ended.
+
+        The first in line is 1 even in the instant before the worker takes it, so 0
+        always means running.
+        """
         with self._lock:
             if ticket is self._running:
                 return 0
             try:
-                return self._waiting.index(ticket) + (self._running is not None)
+                return self._waiting.index(ticket) + 1
             except ValueError:
                 return None
 

@@ -34,20 +34,31 @@ PAGES = [  # (path, label, module, component, what it is for)
 # Solara keeps a reactive variable per browser tab, so one tab's switch moves no other.
 projector = solara.reactive(False)
 
+# Solara's theme sizes text in px; the same sizes in rem follow the projector's root font.
 STYLE = """
-.escsim-nav a { text-decoration: none; }
+:root:root { --jp-content-font-size1: 0.875rem; --jp-ui-font-size1: 0.8125rem;
+  --jp-code-font-size: 0.8125rem; }
+.v-application .escsim-page code { font-size: 0.875rem !important; }
+.escsim-bar { background-color: #1f3b57; padding: 0.25rem 1rem; }
+.escsim-bar .v-btn, .escsim-bar .v-label { color: #fff !important; }
+.escsim-bar .v-input { margin-top: 0; padding-top: 0; }
+.escsim-bar .v-input__slot { margin-bottom: 0; }
+.escsim-bar .v-messages { display: none; }
 .escsim-page { max-width: 70rem; margin: 0 auto; padding: 1rem; }
 """
 # High contrast for a projector: black on white, no greyed-out text, thicker outlines.
 PROJECTOR_STYLE = f"""
 html {{ font-size: {PROJECTOR_SCALE}% !important; }}
-.v-application, .v-application .v-card, .v-application .v-sheet {{
-  color: #000 !important; background-color: #fff !important; }}
-.v-application .text--secondary, .v-application .grey--text, .v-application .v-label,
-.v-application .v-messages {{ color: #000 !important; }}
+.v-application {{ color: #000 !important; background-color: #fff !important; }}
+.v-application .v-sheet, .v-application .v-card__title, .v-application .v-card__text,
+.v-application .v-card__subtitle, .v-application .text--secondary,
+.v-application .grey--text, .v-application .v-label, .v-application .v-messages,
+.v-application .solara-markdown {{ color: #000 !important; }}
 .v-application .v-card {{ border: 0.15rem solid #000 !important; }}
-.v-application .v-app-bar {{ background-color: #000 !important; }}
-.v-application .v-app-bar * {{ color: #fff !important; }}
+.escsim-bar {{ background-color: #000 !important; }}
+.v-application a {{ color: #00e !important; text-decoration: underline; }}
+.v-application a.v-btn {{ text-decoration: none; }}
+.escsim-bar, .escsim-bar .v-btn, .escsim-bar .v-label {{ color: #fff !important; }}
 """
 
 
@@ -66,13 +77,11 @@ def Layout(children=[]):  # noqa: B006 - Solara passes children this way
     solara.Style(STYLE + (PROJECTOR_STYLE if projector.value else ""))
     solara.Title(TITLE)
     with solara.Column(gap="0", style={"min-height": "100vh"}):
-        with solara.v.AppBar(dark=True, color="primary", dense=True, flat=True,
-                             height="auto", class_="escsim-bar"):
-            with solara.Row(classes=["escsim-nav"], style={"align-items": "center",
-                                                           "flex-wrap": "wrap"}):
-                solara.Button(TITLE, text=True, href="/", classes=["escsim-home"])
-                for path, label, *_ in PAGES:
-                    solara.Button(label, text=True, href=f"/{path}")
+        with solara.Row(classes=["escsim-bar"], style={"align-items": "center",
+                                                       "flex-wrap": "wrap"}):
+            solara.Button(TITLE, text=True, href="/", classes=["escsim-home"])
+            for path, label, *_ in PAGES:
+                solara.Button(label, text=True, href=f"/{path}")
             solara.v.Spacer()
             solara.Switch(label="projector", value=projector, classes=["escsim-projector"])
         with solara.Column(classes=["escsim-page"]):

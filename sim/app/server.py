@@ -17,6 +17,7 @@ import secrets
 import signal
 import socket
 import threading
+import warnings
 from pathlib import Path
 
 import uvicorn
@@ -78,6 +79,10 @@ def configure_solara() -> None:
     os.environ.update(SOLARA_ENV)
     # the session cookie is signed; Solara's default key is the public "change me"
     os.environ.setdefault("SOLARA_SESSION_SECRET_KEY", secrets.token_urlsafe(32))
+    # Solara warns on every page load that it cannot set a cross-site cookie over http;
+    # the page is never embedded in another site, so the same-site cookie it falls back to
+    # is the right one
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
     import solara.server.settings as server_settings
     import solara.settings
     # again on the objects, in case something imported Solara before the environment was set
@@ -131,8 +136,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def remember_clients(app):
-    """``app`` (ASGI), noting each page's network address by its Solara kernel id.
+# Solara's Markdown loads KaTeX to typeset formulas, but the local assets package lacks
+# KaTeX, so the browser would ask for it in vain. The page's texts hold no formulas (a "$"
+# is a dollar): these stand-ins leave them as written.
+KATEX = "/_solara/cdn/katex@0.16.9/dist/"
+STAND_INS = {
+    KATEX + "contrib/auto-render.min.js": (b"text/javascript",
+                                           b"define([], function () { return function () {}; });"),
+    KATEX + "katex.min.css": (b"text/css", b""),
+}
+
+
+def local_app(app):
+    """``app`` (ASGI), answering the KaTeX requests locally and noting each page's address.
 
     Solara does not tell a page who its browser is; the join-code limiter needs it (one
     student's guesses must not lock out the class), so the websocket that opens a page's
@@ -143,6 +159,12 @@ def remember_clients(app):
             parts = scope["path"].split("/")
             if "kernels" in parts[:-1]:
                 remember_client(parts[parts.index("kernels") + 1], scope["client"][0])
+        elif scope["type"] == "http" and scope["path"] in STAND_INS:
+            kind, body = STAND_INS[scope["path"]]
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
         await app(scope, receive, send)
     return wrapped
 
@@ -174,7 +196,7 @@ def main(args) -> int:
     sock = bind(EVERYWHERE if args.lan else LOCAL, args.port)
     configure_solara()
     from solara.server.starlette import app
-    config = uvicorn.Config(remember_clients(app), log_level="warning", proxy_headers=False,
+    config = uvicorn.Config(local_app(app), log_level="warning", proxy_headers=False,
                             timeout_graceful_shutdown=SHUTDOWN_GRACE, lifespan="on",
                             ws_ping_interval=20, ws_ping_timeout=20)
     server = Server(config)
