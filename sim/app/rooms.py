@@ -22,6 +22,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from sim.app import config
 from sim.classroom import game as games
 from sim.classroom.game import BY_HOLD, BY_INJECT, Decision, Game, InjectRecord
@@ -97,17 +99,9 @@ def ending(game: Game) -> list[str]:
     return outcome_lines(model, model.summary())
 
 
-def levels(model) -> dict[str, list[int]]:
-    """Each state's level against each other state, day by day ("A->B"), pairs ever above 0."""
-    states = [i for i in range(model.n_actors) if model.is_state[i]]
-    ids = model.actor_ids
-    out = {}
-    for i in states:
-        for j in states:
-            days = [int(rec.level[0, i, j]) for rec in model.history]
-            if i != j and any(days):
-                out[f"{ids[i]}->{ids[j]}"] = days
-    return out
+def levels(model) -> list:
+    """Every day's levels from day 0, (days + 1, actors, actors), as nested lists."""
+    return np.stack([model.on_day(d)[1][0] for d in range(model.day + 1)]).tolist()
 
 
 def check_inject(game: Game, card: InjectRecord) -> None:
@@ -140,7 +134,7 @@ class Public:
     log: list[str]
     outcome: list[str]
     index: list[float]  # the escalation index, days 1 to today
-    levels: dict[str, list[int]]  # "A->B": A's level against B, days 1 to today (states)
+    levels: list  # every day's levels from day 0: (days + 1, actors, actors)
     version: int
 
 
