@@ -298,6 +298,9 @@ def test_the_page_loads_with_the_network_cut(browser, app_url, tmp_path):  # noq
     for label in ("Explore", "Play", "Class", "Projector"):
         assert label.upper() in body.upper()
     assert "Traceback" not in body and "Error" not in body
+    # the title bar's white links stand on a dark bar, not on the white page
+    bar = page.eval_on_selector(".escsim-bar", "e => getComputedStyle(e).backgroundColor")
+    assert bar not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), bar
     page.wait_for_load_state("networkidle")
     assert external == []
     assert page.errors == []

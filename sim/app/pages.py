@@ -39,7 +39,7 @@ STYLE = """
 :root:root { --jp-content-font-size1: 0.875rem; --jp-ui-font-size1: 0.8125rem;
   --jp-code-font-size: 0.8125rem; }
 .v-application .escsim-page code { font-size: 0.875rem !important; }
-.escsim-bar { background-color: #1f3b57; padding: 0.25rem 1rem; }
+.escsim-bar { background-color: #1f3b57 !important; padding: 0.25rem 1rem; }
 .escsim-bar .v-btn, .escsim-bar .v-label { color: #fff !important; }
 .escsim-bar .v-input { margin-top: 0; padding-top: 0; }
 .escsim-bar .v-input__slot { margin-bottom: 0; }
