@@ -288,12 +288,12 @@ def Explore():
     solara.HTML(tag="h2", unsafe_innerHTML="Explore")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         ScenarioPicker(name, pick)
+    knob_list = solara.use_memo(lambda: knobs(scenario) if scenario else [], [id(scenario)])
     if scenario is None:
         solara.Error(error or "no scenario")
         return
     own_seed = scenario.spec.montecarlo.seed
     seed_now = own_seed if seed is None else seed
-    knob_list = solara.use_memo(lambda: knobs(scenario), [id(scenario)])
     changes = changed(scenario, values)
     exported = {**changes, **({SEED: seed_now} if seed_now != own_seed else {})}
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
