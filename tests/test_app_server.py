@@ -341,3 +341,15 @@ def test_every_page_of_the_navigation_opens(browser, app_url, path):  # noqa: F8
     assert external == [] and page.errors == []
     context.close()
 
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_app_while_a_page_is_open(browser, tmp_path):  # noqa: F811
+    """With a browser connected (an open websocket) SIGTERM still ends the app with 143,
+    without a traceback, within the harness's 10 s (the app gives pages 2 s to close)."""
+    url, proc = serve(tmp_path)
+    context, _ = offline_context(browser)
+    open_page(context, url)
+    assert stop(proc, signal.SIGTERM) == 143
+    assert "Traceback" not in proc.stderr_path.read_text()
+    context.close()
