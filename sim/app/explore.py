@@ -345,9 +345,12 @@ def OneCrisis(scenario, changes: dict, seed: int, run: int):
         set_tick(crisis.day)
 
     def play(cancel: threading.Event):
+        due = time.monotonic() + PLAY_SECONDS
         while playing and not crisis.over:
-            if cancel.wait(PLAY_SECONDS):
+            # a day every PLAY_SECONDS, however long the redraw of the last one took
+            if cancel.wait(max(0.0, due - time.monotonic())):
                 return
+            due += PLAY_SECONDS
             advance()
         set_playing(False)
 
