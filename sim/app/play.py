@@ -212,7 +212,7 @@ def Setup(on_game):
         solara.InputInt("seed", value=spec.montecarlo.seed if seed is None else seed,
                         on_value=set_seed)
         solara.InputInt("days", value=spec.horizon_days if days is None else days,
-                        on_value=set_days)
+                        on_value=set_days, classes=["escsim-days"])
         solara.InputInt("days per turn", value=turn_days, on_value=set_turn_days)
         solara.Select("between turns your actor", values=["model", "hold"], value=between,
                       on_value=set_between)
