@@ -2,8 +2,9 @@
 
 Layers, lowest first: the bottom modules (errors, limits, stats, version), then
 ``sim/inputs``, ``sim/model``, ``sim/ensemble``, ``sim/results``, ``sim/classroom``,
-``sim/app`` (the web page), and at the top the command line and the public API (``sim/cli.py``, ``sim/__main__.py``,
-``sim/__init__.py``). A module may import its own layer and the layers below.
+``sim/app`` (the web page), and at the top the command line and the public API
+(``sim/cli.py``, ``sim/__main__.py``, ``sim/__init__.py``). A module may import its own
+layer and the layers below.
 The graph is read from the source with :mod:`ast`, so imports inside functions
 (the lazy ones that keep ``escsim plot`` free of Mesa and numba) count as well.
 """

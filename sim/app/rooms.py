@@ -107,7 +107,7 @@ def levels(model) -> list:
 def check_inject(game: Game, card: InjectRecord) -> None:
     """Refuse a typed inject its actor may not take (the deck file's own checks)."""
     doc = yamlio.Document(Path("inject"), card.model_dump())
-    problems = games._deck_problems([card], game.scenario, doc, ())
+    problems = games.deck_problems([card], game.scenario, doc, ())
     if problems:
         raise RoomError("; ".join(f"{p.message}" + (f" ({p.hint})" if p.hint else "")
                                   for p in problems))

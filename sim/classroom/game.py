@@ -120,7 +120,8 @@ def _move_problems(move, actors: dict, catalogue, doc, where: tuple) -> list[Pro
     return problems
 
 
-def _deck_problems(deck, scenario: Scenario, doc, where: tuple) -> list[Problem]:
+def deck_problems(deck, scenario: Scenario, doc, where: tuple) -> list[Problem]:
+    """Every problem of inject cards against ``scenario``, located at ``where`` in ``doc``."""
     catalogue = cat.load()
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -137,7 +138,7 @@ def load_deck(path: Path, scenario: Scenario) -> tuple[InjectRecord, ...]:
     """Read and check an inject deck against ``scenario`` (every problem, located)."""
     doc = yamlio.load(path)
     deck = validate(DeckFile, doc).injects
-    problems = _deck_problems(deck, scenario, doc, ("injects",))
+    problems = deck_problems(deck, scenario, doc, ("injects",))
     if problems:
         raise InputError(problems)
     return deck
@@ -363,7 +364,7 @@ def _record_problems(record: GameRecord, scenario: Scenario, doc) -> list[Proble
         if h not in actors:
             problems.append(doc.problem(("humans", k), f"unknown actor '{h}'",
                                         did_you_mean(h, actors)))
-    problems += _deck_problems(record.deck, scenario, doc, ("deck",))
+    problems += deck_problems(record.deck, scenario, doc, ("deck",))
     if record.day > record.days:
         problems.append(doc.problem(("day",), f"day {record.day} is past the game's "
                                     f"{record.days} days"))
