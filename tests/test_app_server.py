@@ -353,3 +353,18 @@ def test_sigterm_stops_the_app_while_a_page_is_open(browser, tmp_path):  # noqa:
     assert stop(proc, signal.SIGTERM) == 143
     assert "Traceback" not in proc.stderr_path.read_text()
     context.close()
+
+
+@pytest.mark.slow
+def test_with_lan_the_instructors_home_page_shows_the_join_code(browser, tmp_path):  # noqa: F811
+    """With --lan the home page opened on the laptop itself shows the printed join code (and
+    draws: no error page)."""
+    url, proc = serve(tmp_path, "--lan")
+    context, external = offline_context(browser)
+    page = open_page(context, url)
+    assert "Traceback" not in page.inner_text("body")
+    page.wait_for_selector(".escsim-join-code", timeout=20_000)
+    assert proc.banner["code"] in page.inner_text(".escsim-join-code")
+    assert external == [] and page.errors == []
+    context.close()
+    stop(proc)

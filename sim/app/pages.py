@@ -116,7 +116,8 @@ def Home():
             solara.Markdown(what)
             solara.Button(f"Open {label}", href=f"/{path}", outlined=True)
     if CONFIG.lan and config.is_local():  # the instructor's screen, not the students'
-        solara.Markdown(f"## Join code: `{CONFIG.join_code}`", classes=["escsim-join-code"])
+        with solara.Div(classes=["escsim-join-code"]):
+            solara.Markdown(f"## Join code: `{CONFIG.join_code}`")
 
 
 def lazy(module: str, component: str, label: str):
