@@ -31,10 +31,12 @@ def join(browser, url: str, code: str):  # noqa: F811
 
 
 def commit_first(page, day: int):
-    """Commit the menu's second move (hold is the first) for ``day``; its words. The page
-    then says the move is committed, or (the last team's commit) shows the next day."""
+    """Commit the first move of the first rung (hold comes before) for ``day``; its words.
+    The page then says the move is committed, or (the last team's commit) shows the next day."""
     page.wait_for_selector(f"text=Your moves for day {day}", timeout=WAIT)
     move = page.locator(".escsim-move").nth(1)
+    if not move.is_visible():  # rungs start folded: open the first
+        page.locator(".escsim-rung").first.click()
     text = re.sub(r"^\d+\. ", "", move.inner_text().strip())
     move.click()
     page.locator(".escsim-committed").or_(

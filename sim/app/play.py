@@ -122,17 +122,32 @@ def Problem(text: str | None):
 
 @solara.component
 def Menu(options: list[dict], chosen: int | None, on_choose):
-    """The feasible moves grouped by rung, each with its hint; ``chosen`` is highlighted."""
-    shown = None
-    for k, o in enumerate(options):
-        if o["rung"] != shown:
-            shown = o["rung"]
-            solara.Text(f"rung {shown}: {o['rung_name']}", style={"font-weight": "bold"})
+    """The feasible moves folded by rung, each with its hint; ``chosen`` is highlighted.
+
+    Every rung starts folded and stays as the player leaves it, so a phone shows eight
+    lines, not seventy buttons, and no rung is put before the players' eyes more than
+    another; holding stays in view.
+    """
+    def move(k: int, o: dict):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Button(f"{k + 1}. {o['text']}", on_click=lambda k=k: on_choose(k),
+            solara.Button(f"{k + 1}. {o['text']}", on_click=lambda: on_choose(k),
                           color="primary" if k == chosen else None, outlined=k != chosen,
                           classes=["escsim-move"], style={"text-transform": "none"})
             solara.Text(o["hint"], style={"font-size": "0.85rem"})
+
+    rungs: dict[int, list[int]] = {}
+    for k, o in enumerate(options):
+        if o["action"] is None:
+            move(k, o)
+        else:
+            rungs.setdefault(o["rung"], []).append(k)
+    for rung, members in rungs.items():
+        name = options[members[0]]["rung_name"]
+        with solara.Div(classes=["escsim-rung"]):
+            with solara.Details(f"rung {rung}: {name} ({len(members)} "
+                                f"move{'s' if len(members) > 1 else ''})"):
+                for k in members:
+                    move(k, options[k])
 
 
 @solara.component
@@ -151,7 +166,8 @@ def Debrief(game_file: Path | None, label: str):
     if game_file is None:
         return
     with solara.Card("Debrief"):
-        solara.InputInt("runs per ensemble", value=runs, on_value=set_runs)
+        solara.InputInt("runs per ensemble", value=runs, on_value=set_runs,
+                        classes=["escsim-debrief-runs"])
         solara.Button("Make the debrief page", classes=["escsim-debrief"],
                       disabled=ticket is not None and not ticket.done,
                       on_click=lambda: set_ticket(jobs.QUEUE.submit(
@@ -238,6 +254,8 @@ def GameView(game: Game, path: Path, on_close):
     role = game.humans[0]
 
     def changed():
+        if game.finished:  # the finished game is on disk for its debrief
+            game.save(path)
         set_chosen(None)
         set_version(lambda v: v + 1)
 
@@ -273,8 +291,6 @@ def GameView(game: Game, path: Path, on_close):
     if game.finished:
         Lines(["The last days:", *rooms.told(game), f"=== The crisis after {game.days} days "
                "===", *rooms.ending(game)], classes=["escsim-ending"])
-        if not path.exists():
-            game.save(path)
         Debrief(path, path.stem)
         return
     Lines(rooms.screen(game, "situation", role), classes=["escsim-situation"])
