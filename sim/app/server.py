@@ -53,6 +53,15 @@ class Server(uvicorn.Server):
     """
 
     stopped_by: int | None = None
+    banner: tuple[str, ...] = ()
+    """Printed once the server listens and catches signals: a script that reads ``app:``
+    may stop it at once, and gets the quiet exit, not the CLI's handler's traceback."""
+
+    async def startup(self, sockets=None):
+        """Start as uvicorn does, then print :attr:`banner`."""
+        await super().startup(sockets=sockets)
+        for line in self.banner:
+            print(line, flush=True)
 
     def handle_exit(self, sig, frame):
         """Remember the first signal, then stop as uvicorn does."""
@@ -200,8 +209,7 @@ def main(args) -> int:
                             timeout_graceful_shutdown=SHUTDOWN_GRACE, lifespan="on",
                             ws_ping_interval=20, ws_ping_timeout=20)
     server = Server(config)
-    for line in banner(sock.getsockname()[1], args.lan):
-        print(line, flush=True)
+    server.banner = tuple(banner(sock.getsockname()[1], args.lan))
     try:
         server.run(sockets=[sock])
     finally:
