@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "point 0 is the values assumed before any fit")
 
     _classroom_parsers(sub)
+    _experiment_parsers(sub)
     _app_parser(sub)
 
     sub.add_parser("actions", help="list the action catalogue",
@@ -312,6 +313,75 @@ def _app_parser(sub):
     p.add_argument("--lan", action="store_true",
                    help="serve the room's network too; students join with the code shown on "
                         "the instructor's screen")
+
+
+def _experiment_parsers(sub):
+    """Sweeps, global sensitivity analysis and scenario discovery over parameter sets."""
+    def run_options(p):
+        p.add_argument("file", metavar="SCENARIO", type=_scenario, nargs="?")
+        p.add_argument("--runs", type=_runs, default=200,
+                       help="runs per parameter set (default: 200)")
+        _ensemble_options(p)
+        p.add_argument("--resume", type=Path, metavar="DIR",
+                       help="complete an interrupted experiment's folder (its own settings)")
+
+    p = sub.add_parser("sweep", help="outcome probabilities over a grid of parameter values",
+                       description="Run every point of a full factorial grid of parameter "
+                                   "values (common random numbers) and write "
+                                   "OUT/sweep/<id>/ with sweep.csv, charts, report.html and "
+                                   "manifest.json.")
+    run_options(p)
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=LO:HI:N",
+                   help="a parameter and its grid, e.g. actors.RUS.commitments.VEN=0:1:11 "
+                        "(repeatable)")
+
+    p = sub.add_parser("sensitivity", help="Sobol' or Morris global sensitivity analysis",
+                       description="Sample parameter sets with SALib, run them (common random "
+                                   "numbers) and write OUT/sensitivity/<id>/ with the indices "
+                                   "per outcome, tornado charts, report.html and "
+                                   "manifest.json.")
+    run_options(p)
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol",
+                   help="sobol (first-order and total indices) or morris (mu* and sigma)")
+    p.add_argument("--params", action="append", default=[], metavar="PATH=LO:HI",
+                   help="a parameter and its range (repeatable)")
+    p.add_argument("--n", type=_positive, default=256,
+                   help="base sample size (Sobol': N, Morris: trajectories; default: 256)")
+
+    p = sub.add_parser("discover", help="scenario discovery: where is an outcome likely (PRIM)",
+                       description="Run a Latin hypercube of parameter sets and find with "
+                                   "PRIM (EMA Workbench) the box of parameter values where "
+                                   "the outcome's probability exceeds --above; write "
+                                   "OUT/discover/<id>/ with the peeling trajectory, the box, "
+                                   "report.html and manifest.json.")
+    run_options(p)
+    p.add_argument("--outcome", metavar="ID",
+                   help="deescalated, frozen, militarized_clash, war or "
+                        "great_power_confrontation")
+    p.add_argument("--above", type=float, metavar="P",
+                   help="a set is of interest when the outcome's probability exceeds P")
+    p.add_argument("--params", action="append", default=[], metavar="PATH=LO:HI",
+                   help="a parameter and its range (repeatable)")
+    p.add_argument("--n", type=_positive, default=500,
+                   help="parameter sets in the Latin hypercube (default: 500)")
+
+
+def cmd_sweep(args) -> int:
+    """A full factorial sweep."""
+    from sim.experiments import sweep
+    return sweep.main(args)
+
+
+def cmd_sensitivity(args) -> int:
+    """A global sensitivity analysis."""
+    from sim.experiments import sensitivity
+    return sensitivity.main(args)
+
+
+def cmd_discover(args) -> int:
+    """Scenario discovery with PRIM."""
+    from sim.experiments import discover
+    return discover.main(args)
 
 
 def cmd_app(args) -> int:
@@ -734,7 +804,8 @@ def cmd_actions(args) -> int:
 COMMANDS = {"validate": cmd_validate, "run": cmd_run, "compare": cmd_compare,
             "plot": cmd_plot, "story": cmd_story, "backtest": cmd_backtest,
             "calibrate": cmd_calibrate, "scenarios": cmd_scenarios, "handout": cmd_handout,
-            "play": cmd_play, "debrief": cmd_debrief, "app": cmd_app, "actions": cmd_actions}
+            "play": cmd_play, "debrief": cmd_debrief, "app": cmd_app, "sweep": cmd_sweep,
+            "sensitivity": cmd_sensitivity, "discover": cmd_discover, "actions": cmd_actions}
 
 
 @contextlib.contextmanager

@@ -1,8 +1,8 @@
 """The package's import graph has no cycle and its layers only import downward.
 
 Layers, lowest first: the bottom modules (errors, limits, stats, version), then
-``sim/inputs``, ``sim/model``, ``sim/ensemble``, ``sim/results``, ``sim/classroom``,
-``sim/app`` (the web page), and at the top the command line and the public API
+``sim/inputs``, ``sim/model``, ``sim/ensemble``, ``sim/results``, ``sim/experiments``,
+``sim/classroom``, ``sim/app`` (the web page), and at the top the command line and the public API
 (``sim/cli.py``, ``sim/__main__.py``, ``sim/__init__.py``). A module may import its own
 layer and the layers below.
 The graph is read from the source with :mod:`ast`, so imports inside functions
@@ -21,7 +21,8 @@ from tests.conftest import ROOT
 SIM = ROOT / "sim"
 BOTTOM = {"sim.errors", "sim.limits", "sim.stats", "sim.version"}
 TOP = {"sim", "sim.cli", "sim.__main__"}
-LAYERS = ("bottom", "inputs", "model", "ensemble", "results", "classroom", "app", "top")
+LAYERS = ("bottom", "inputs", "model", "ensemble", "results", "experiments", "classroom", "app",
+          "top")
 
 
 def module_name(path: Path) -> str:
