@@ -93,6 +93,7 @@ class Chunk:
     saved: list[SavedState] = field(default_factory=list)
     set_outcomes: tuple[int, np.ndarray] | None = None  # first set, runs per outcome by set
     set_coerced: np.ndarray | None = None  # runs per COERCED code by set, sets as set_outcomes
+    set_first: np.ndarray | None = None  # (sets, 2, thresholds): runs crossing, sum of 1st days
 
 
 def csv_header(actor_ids: list[str], pairs: list[tuple[int, int]], sets: bool = False) -> str:
@@ -163,12 +164,14 @@ batch's state stays small (about 2 MB for four actors)."""
 
 def run_chunk(job: Job, start: int, stop: int) -> Chunk:
     """Simulate run positions ``start .. stop - 1`` of ``job``."""
-    rows, aggregate, trajectories, saved, by_set, coerced = [], None, {}, [], None, None
+    rows, aggregate, trajectories, saved, by_set, coerced, crossed = ([], None, {}, [], None,
+                                                                      None, None)
     if job.runs_per_set:
         first_set = start // job.runs_per_set
         n_sets = (stop - 1) // job.runs_per_set - first_set + 1
         by_set = (first_set, np.zeros((n_sets, len(OUTCOMES)), dtype=np.int64))
         coerced = np.zeros((n_sets, len(COERCED)), dtype=np.int64)
+        crossed = np.zeros((n_sets, 2, len(THRESHOLDS)), dtype=np.int64)
     for first in range(start, stop, MODEL_BATCH):
         positions = np.arange(first, min(first + MODEL_BATCH, stop))
         batch_rows, agg, kept, part, summary = _run_batch(job, positions)
@@ -179,7 +182,12 @@ def run_chunk(job: Job, start: int, stop: int) -> Chunk:
         if by_set is not None:
             np.add.at(by_set[1], (summary["set"] - by_set[0], summary["outcome"]), 1)
             np.add.at(coerced, (summary["set"] - by_set[0], summary["success"][:, 1]), 1)
-    return Chunk(start, stop, "".join(rows), aggregate, trajectories, saved, by_set, coerced)
+            # integer sums, so a set's mean first day is exact however runs are chunked
+            hit = summary["first"] >= 0
+            np.add.at(crossed[:, 0], summary["set"] - by_set[0], hit)
+            np.add.at(crossed[:, 1], summary["set"] - by_set[0], np.where(hit, summary["first"], 0))
+    return Chunk(start, stop, "".join(rows), aggregate, trajectories, saved, by_set, coerced,
+                 crossed)
 
 
 def _run_batch(job: Job, positions: np.ndarray):

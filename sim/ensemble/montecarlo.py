@@ -28,7 +28,7 @@ from sim.errors import ResourceError
 from sim.inputs.scenario import Scenario
 from sim.limits import DEFAULT_KEEP, MAX_PANELS
 from sim.model.model import EscalationModel
-from sim.model.outcomes import OUTCOMES, state_pairs
+from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
 from sim.model.params import ParameterSets
 from sim.model.state import SavedState
 from sim.stats import wilson_interval
@@ -215,6 +215,7 @@ class Ensemble:
     job: engine.Job | None = None
     set_outcomes: np.ndarray | None = None  # (sets, outcomes): runs per outcome in each set
     set_coerced: np.ndarray | None = None  # (sets, COERCED): runs per kind of success in each set
+    set_first: np.ndarray | None = None  # (sets, 2, thresholds): runs crossing, sum of 1st days
 
     @property
     def n_runs(self) -> int:
@@ -276,6 +277,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
     if per_set:
         ensemble.set_outcomes = np.zeros((parameters.n_sets, len(OUTCOMES)), dtype=np.int64)
         ensemble.set_coerced = np.zeros((parameters.n_sets, len(COERCED)), dtype=np.int64)
+        ensemble.set_first = np.zeros((parameters.n_sets, 2, len(THRESHOLDS)), dtype=np.int64)
     done = 0
     while True:
         batch = total if max_runs is None else min(total, max_runs - done)
@@ -293,6 +295,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int | None =
                     first, counts = ready.set_outcomes
                     ensemble.set_outcomes[first:first + len(counts)] += counts
                     ensemble.set_coerced[first:first + len(counts)] += ready.set_coerced
+                    ensemble.set_first[first:first + len(counts)] += ready.set_first
                 if on_rows is not None:
                     on_rows(ready.rows)
                 if on_state is not None:
