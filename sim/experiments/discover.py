@@ -144,16 +144,16 @@ def discover(x: dict[str, np.ndarray], interest: np.ndarray,
 
 # ------------------------------------------------------------------ the design ---
 
-def design(ranges, n: int, seed: int, integer: set[str] = frozenset()) -> dict[str, np.ndarray]:
+def design(ranges, n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` sets of a Latin hypercube over ``ranges`` (``Range`` s), reproducible per seed.
 
-    Integer parameters are rounded to whole numbers, the others to :data:`DIGITS`.
+    Whole-number parameters are rounded to whole numbers, the others to :data:`DIGITS`.
     """
     from SALib.sample import latin
     problem = {"num_vars": len(ranges), "names": [r.path for r in ranges],
                "bounds": [[r.lo, r.hi] for r in ranges]}
     cube = latin.sample(problem, n, seed=np.random.default_rng([DESIGN_STREAM, seed]))
-    return {r.path: np.round(cube[:, j], 0 if r.path in integer else DIGITS)
+    return {r.path: np.round(cube[:, j], 0 if r.integer else DIGITS)
             for j, r in enumerate(ranges)}
 
 
@@ -240,7 +240,7 @@ def main(args) -> int:
         seed, runs, days = manifest["seed"], manifest["runs_per_set"], manifest["days"]
     ranges = runner.parse_ranges(settings.params, scenario, "range")
     runner.check_size(settings.n, runs, Path(f"--n {settings.n}"))
-    table = design(ranges, settings.n, seed, {r.path for r in ranges if r.integer})
+    table = design(ranges, settings.n, seed)
     out = Path(args.out)
     workers = runner.prepare(args, scenario, settings.n, runs, days,
                              out / "discover" if manifest is None else Path(args.resume).parent)
