@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -232,12 +233,13 @@ def check_complete(folder: Path):
 
 
 def finish(folder: Path) -> Path:
-    """Mark ``folder`` complete: manifest ``complete: true``, no marker, its final name."""
+    """Mark ``folder`` complete: manifest ``complete: true``, no marker or blocks, final name."""
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     manifest["complete"] = True
     _write_json(folder / "manifest.json", manifest)
     (folder / MARKER).unlink()
+    shutil.rmtree(folder / "blocks", ignore_errors=True)  # the outputs now hold the counts
     final = folder.with_name(folder.name.removesuffix(SUFFIX))
     os.replace(folder, final)  # onto nothing, or an empty folder: one step
     return final
@@ -321,6 +323,14 @@ def run_sets(scenario: Scenario, table: dict[str, np.ndarray], runs: int, seed: 
     from sim.ensemble.montecarlo import run_ensemble
     sets = ParameterSets(scenario, table, source=str(folder))
     n = sets.n_sets
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    started = (manifest.get("inputs_sha256"), manifest.get("seed"),
+               manifest.get("runs_per_set"), manifest.get("days"))
+    if started != (scenario.sha256, seed, runs, days):
+        # blocks of another scenario or seed would be mixed into these results
+        raise InputError([Problem(Path(folder), None, "", "was started with other inputs "
+                                  "(the scenario's files changed, or its seed, runs or days "
+                                  "differ); start a new experiment instead")])
     blocks = Path(folder) / "blocks"
     blocks.mkdir(exist_ok=True)
     saved = blocks / "table.npz"
@@ -336,8 +346,7 @@ def run_sets(scenario: Scenario, table: dict[str, np.ndarray], runs: int, seed: 
         tmp = blocks / f".table.tmp-{os.getpid()}.npz"
         np.savez(tmp, paths=np.array(names), values=np.array([sets.table[k] for k in names]))
         os.replace(tmp, saved)
-    size = int(json.loads((Path(folder) / "manifest.json").read_text()).get("block_sets") or
-               block_sets(n, runs))
+    size = int(manifest.get("block_sets") or block_sets(n, runs))
     _record_block_size(Path(folder), size)
     counts = np.zeros((n, len(OUTCOMES)), dtype=np.int64)
     first = np.zeros((n, 2, len(THRESHOLDS)), dtype=np.int64)
