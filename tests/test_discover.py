@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -142,24 +143,31 @@ def test_end_to_end_small_discovery_writes_every_file(tmp_path):
     assert f"coverage {box['coverage']:.1%}" in proc.stdout
 
 
-def test_resume_completes_an_interrupted_discovery(tmp_path):
-    """A folder left with half its blocks resumes to the same sets and box as a whole run."""
-    args = ["discover", "caribbean-2025", "--outcome", "war", "--above", "0.1", *SMALL,
-            "--out", str(tmp_path / "a"), "--quiet", "--workers", "1"]
-    assert cli.main(args) == 0
-    whole = next((tmp_path / "a" / "discover").iterdir())
-    cut = tmp_path / "b" / (whole.name + SUFFIX)
-    shutil.copytree(whole, cut)
-    blocks = sorted((cut / "blocks").glob("block-*.npz"))
-    for path in blocks[len(blocks) // 2:]:
-        path.unlink()
-    for name in ("sets.csv", "peeling.csv", "boxes.csv", "box.json", "report.html"):
-        (cut / name).unlink()
-    manifest = json.loads((cut / "manifest.json").read_text())
-    (cut / "manifest.json").write_text(json.dumps({**manifest, "complete": False}))
-    (cut / MARKER).write_text("interrupted\n")
+def test_ctrl_c_keeps_finished_blocks_and_resume_equals_an_uninterrupted_run(tmp_path):
+    """SIGINT to a real `escsim discover` exits 130 leaving an incomplete folder; --resume
+    completes it to the same sets and box, byte for byte, as a run never interrupted."""
+    args = ["discover", "caribbean-2025", "--outcome", "war", "--above", "0.1",
+            "--params", "actors.USA.resolve=0.2:1", "--n", "40", "--runs", "300", "--days", "10",
+            "--quiet", "--workers", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args, "--out", str(tmp_path / "a")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = tmp_path / "a" / "discover"
+    deadline = time.monotonic() + 120
+    while not list(base.glob(f"*{SUFFIX}/blocks/block-*.npz")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no block finished in 120 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    cut = next(base.iterdir())
+    assert cut.name.endswith(SUFFIX) and (cut / MARKER).exists(), err
+    assert f"--resume {cut}" in err
+    kept = len(list((cut / "blocks").glob("block-*.npz")))
+    assert 1 <= kept < 20
     assert cli.main(["discover", "--resume", str(cut), "--quiet", "--workers", "1"]) == 0
-    done = cut.with_name(whole.name)
+    assert cli.main([*args, "--out", str(tmp_path / "b")]) == 0
+    done = cut.with_name(cut.name.removesuffix(SUFFIX))
+    whole = next((tmp_path / "b" / "discover").iterdir())
     for name in ("sets.csv", "peeling.csv", "boxes.csv", "box.json"):
         assert (done / name).read_bytes() == (whole / name).read_bytes(), name
 
