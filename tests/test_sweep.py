@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
 import types
 
 import numpy as np
@@ -10,7 +16,10 @@ import pytest
 from sim.ensemble.montecarlo import simulate
 from sim.errors import InputError
 from sim.experiments import runner
+from sim.inputs.scenario import OUTCOME_CLASSES
+from sim.model.outcomes import THRESHOLDS
 from sim.model.params import ParameterSets
+from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 COMMIT = "actors.RUS.commitments.VEN"
 RUN_OPTIONS = types.SimpleNamespace(backend="local", workers=1, scheduler=None, chunk_size=None)
@@ -114,3 +123,102 @@ def test_finish_renames_and_marks_complete_and_a_complete_folder_cannot_be_resum
     with pytest.raises(InputError, match="is complete; nothing to resume"):
         runner.read_manifest(final, "sweep")
     runner.check_complete(final)
+
+
+# ------------------------------------------------------------------ escsim sweep ---
+
+def sweep_rows(folder) -> list[dict]:
+    with open(folder / "sweep.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_each_sweep_row_equals_escsim_run_with_that_set(tmp_path):
+    """Each row of sweep.csv equals `escsim run --set PATH=V` with the same seed, runs and
+    days: the same outcome counts (read from its summary.json) and the same mean
+    first-crossing days (computed here from its runs.csv)."""
+    out = tmp_path / "out"
+    proc = run_cli("sweep", BASELINE, "--vary", f"{COMMIT}=0:1:3", "--vary",
+                   "actors.USA.resolve=0.3:0.9:2", "--runs", 50, "--days", 10, "--seed", 11,
+                   "--out", out, "--workers", 1, "--quiet", check=0)
+    folder = results_folder(proc)
+    assert folder.parent == out / "sweep" and not folder.name.endswith(".incomplete")
+    assert sorted(p.name for p in folder.iterdir()) == ["charts", "manifest.json",
+                                                        "report.html", "sweep.csv"]
+    assert json.loads((folder / "manifest.json").read_text())["complete"] is True
+    rows = sweep_rows(folder)
+    assert [(float(r[COMMIT]), float(r["actors.USA.resolve"])) for r in rows] == [
+        (0.0, 0.3), (0.0, 0.9), (0.5, 0.3), (0.5, 0.9), (1.0, 0.3), (1.0, 0.9)]
+    for row in rows[::3] + [rows[-1]]:  # four of the six sets, each run alone
+        alone = results_folder(run_cli(
+            "run", BASELINE, "--set", f"{COMMIT}={row[COMMIT]}", "--set",
+            f"actors.USA.resolve={row['actors.USA.resolve']}", "--runs", 50, "--days", 10,
+            "--seed", 11, "--out", tmp_path / "alone", "--workers", 1, "--quiet", check=0))
+        summary = json.loads((alone / "summary.json").read_text())
+        for outcome, name in zip(OUTCOME_CLASSES, summary["outcomes"], strict=True):
+            assert round(float(row[outcome]) * 50) == summary["outcomes"][name]["runs"]
+        with open(alone / "runs.csv", encoding="utf-8", newline="") as fh:
+            runs = list(csv.DictReader(fh))
+        for threshold in THRESHOLDS:
+            days = [int(r[f"first_{threshold}"]) for r in runs if r[f"first_{threshold}"]]
+            expect = f"{sum(days) / len(days):.4f}" if days else ""
+            assert row[f"first_day_mean_{threshold}"] == expect, threshold
+    charts = sorted(p.name for p in (folder / "charts").glob("*.png"))
+    assert charts == [f"heatmap-{o}.png" for o in sorted(OUTCOME_CLASSES)]
+
+
+def test_bad_vary_exits_2_with_one_line_each_and_writes_nothing(tmp_path):
+    """Bad --vary texts: exit 2, one located line each (with a did-you-mean), no folder."""
+    out = tmp_path / "out"
+    proc = run_cli("sweep", BASELINE, "--vary", "actors.RUS.commitment.VEN=0:1:3", "--vary",
+                   "memory.decay=0.9:0.5:3", "--out", out, check=2)
+    assert proc.stderr.splitlines() == [
+        "--vary actors.RUS.commitment.VEN=0:1:3: actors.RUS.commitment.VEN: not a parameter "
+        f"of this scenario (did you mean '{COMMIT}'?)",
+        "--vary memory.decay=0.9:0.5:3: memory.decay: LO must be below HI, got 0.9 and 0.5"]
+    assert proc.stdout == "" and not out.exists()
+    missing = run_cli("sweep", "--out", out, check=2)
+    assert missing.stderr.splitlines() == [
+        "SCENARIO: is needed (or --resume DIR to complete an interrupted sweep)",
+        "--vary: is needed: at least one PATH=LO:HI:N, e.g. actors.RUS.commitments.VEN=0:1:11"]
+
+
+SWEEP = ["--vary", f"{COMMIT}=0:1:8", "--vary", "actors.USA.resolve=0.2:0.8:5", "--runs", 200,
+         "--days", 20, "--seed", 5, "--quiet"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_keeps_finished_blocks_and_resume_equals_an_uninterrupted_sweep(tmp_path):
+    """A real SIGINT to a real `escsim sweep --workers 2` mid-run: exit 130, one line naming
+    the incomplete folder, finished blocks kept under <id>.incomplete with its INCOMPLETE
+    marker, no finished folder. `--resume DIR` completes it, and its sweep.csv equals, byte for
+    byte, an uninterrupted sweep run in one process."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(BASELINE), *map(str, SWEEP),
+                             "--workers", "2", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("sweep/*.incomplete/blocks/block-*.npz")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no block finished within 120 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    folder, = (out / "sweep").iterdir()
+    assert folder.name.endswith(".incomplete") and (folder / "INCOMPLETE").is_file()
+    kept = len(list((folder / "blocks").glob("block-*.npz")))
+    assert 1 <= kept < 20  # 40 sets in blocks of 2: interrupted part way
+    assert stderr.splitlines() == [
+        f"interrupted; {kept} finished block{'s' * (kept != 1)} of parameter sets kept in the "
+        f"incomplete folder {folder}; complete it with: escsim sweep --resume {folder}"]
+    assert stdout == "" and json.loads((folder / "manifest.json").read_text())["complete"] is False
+
+    resumed = results_folder(run_cli("sweep", "--resume", folder, "--workers", 1, "--quiet",
+                                     check=0))
+    assert resumed == folder.with_name(folder.name.removesuffix(".incomplete"))
+    assert not folder.exists() and not (resumed / "INCOMPLETE").exists()
+    whole = results_folder(run_cli("sweep", BASELINE, *SWEEP, "--workers", 1, "--out",
+                                   tmp_path / "whole", check=0))
+    assert (resumed / "sweep.csv").read_bytes() == (whole / "sweep.csv").read_bytes()
+    again = run_cli("sweep", "--resume", resumed, check=2)
+    assert again.stderr.strip() == f"--resume: {resumed} is complete; nothing to resume"
