@@ -106,7 +106,7 @@ def test_usage_examples_run(line, tmp_path):
     args = []
     for word in shlex.split(line)[1:]:
         args.extend(sorted(glob.glob(str(ROOT / word))) if "*" in word else [word])
-    if args[0] in ("run", "compare", "backtest"):
+    if args[0] in ("run", "compare", "backtest", "sweep", "sensitivity", "discover"):
         if "--out" in args:
             args[args.index("--out") + 1] = str(tmp_path)
         else:

@@ -19,6 +19,7 @@ from sim.experiments import runner
 from sim.inputs.scenario import OUTCOME_CLASSES
 from sim.model.outcomes import THRESHOLDS
 from sim.model.params import ParameterSets
+from sim.results.folders import check_complete
 from tests.conftest import BASELINE, ROOT, results_folder, run_cli
 
 COMMIT = "actors.RUS.commitments.VEN"
@@ -114,7 +115,7 @@ def test_finish_renames_and_marks_complete_and_a_complete_folder_cannot_be_resum
     assert folder.name.endswith(".incomplete") and (folder / "INCOMPLETE").is_file()
     assert runner.read_manifest(folder, "sweep")["complete"] is False
     with pytest.raises(InputError, match="not a result"):
-        runner.check_complete(folder)
+        check_complete(folder)
     with pytest.raises(InputError, match="is a sweep, not a discover"):
         runner.read_manifest(folder, "discover")
     final = runner.finish(folder)
@@ -122,7 +123,18 @@ def test_finish_renames_and_marks_complete_and_a_complete_folder_cannot_be_resum
     assert not (final / "INCOMPLETE").exists()
     with pytest.raises(InputError, match="is complete; nothing to resume"):
         runner.read_manifest(final, "sweep")
-    runner.check_complete(final)
+    check_complete(final)
+
+
+def test_escsim_plot_refuses_an_incomplete_experiment_folder(baseline, tmp_path, capsys):
+    """An interrupted experiment's folder is never taken for a result: `escsim plot` says
+    what it is, exit 2, and leaves it as it was."""
+    from sim.cli import main
+    folder = runner.start("sweep", tmp_path, baseline, 1, 10, 5, {"vary": []})
+    before = sorted(p.name for p in folder.iterdir())
+    assert main(["plot", str(folder)]) == 2
+    assert "an interrupted experiment, not a result" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == before
 
 
 # ------------------------------------------------------------------ escsim sweep ---

@@ -34,6 +34,7 @@ from sim.inputs.scenario import Scenario
 from sim.limits import MAX_RUNS
 from sim.model.outcomes import OUTCOMES, THRESHOLDS
 from sim.model.params import MAX_SETS, ParameterSets, parameter_paths
+from sim.results.folders import INCOMPLETE_MARKER, INCOMPLETE_SUFFIX
 from sim.stats import wilson_interval
 from sim.version import __version__
 
@@ -44,8 +45,8 @@ BLOCKS = 20
 about 1/20 of the work."""
 BLOCK_RUNS = 1_000_000
 """Most runs in one block (a block's counts are small, its runs need not be)."""
-MARKER = "INCOMPLETE"
-SUFFIX = ".incomplete"
+# the marks of an unfinished experiment folder, which every reader of results refuses
+MARKER, SUFFIX = INCOMPLETE_MARKER, INCOMPLETE_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -222,14 +223,6 @@ def read_manifest(folder: Path, kind: str | None = None) -> dict:
     if manifest.get("complete") or not (folder / MARKER).exists():
         raise InputError([Problem(where, None, "", f"{folder} is complete; nothing to resume")])
     return manifest
-
-
-def check_complete(folder: Path):
-    """Refuse (InputError) a folder that an interrupted experiment left incomplete."""
-    folder = Path(folder)
-    if (folder / MARKER).exists() or folder.name.endswith(SUFFIX):
-        raise InputError([Problem(folder, None, "", "an interrupted experiment, not a result; "
-                                  "complete it with --resume (see its INCOMPLETE file)")])
 
 
 def finish(folder: Path) -> Path:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.ensemble.aggregate import SUCCESS_KINDS
-from sim.errors import ResourceError
+from sim.errors import InputError, Problem, ResourceError
 from sim.inputs.forced import forced_texts
 from sim.limits import DEFAULT_KEEP
 from sim.model.outcomes import OUTCOMES, THRESHOLDS, state_pairs
@@ -43,6 +43,20 @@ if TYPE_CHECKING:  # the model and the engine are loaded only to run: `escsim pl
 
 TOP_PATHS = 10
 MAX_NAME = 100  # characters of a scenario's folder name
+
+
+INCOMPLETE_MARKER = "INCOMPLETE"
+"""The file an experiment's folder holds until it completes (``sim.experiments.runner``)."""
+INCOMPLETE_SUFFIX = ".incomplete"
+"""The end of an unfinished experiment folder's name."""
+
+
+def check_complete(folder: Path):
+    """Refuse (InputError) a folder that an interrupted experiment left incomplete."""
+    folder = Path(folder)
+    if (folder / INCOMPLETE_MARKER).exists() or folder.name.endswith(INCOMPLETE_SUFFIX):
+        raise InputError([Problem(folder, None, "", "an interrupted experiment, not a result; "
+                                  "complete it with --resume (see its INCOMPLETE file)")])
 
 
 def summary(ensemble: Ensemble) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.errors import InputError, Problem
 from sim.results import compare
-from sim.results.folders import draw
+from sim.results.folders import check_complete, draw
 from sim.results.resultset import load_results
 
 
@@ -28,6 +28,7 @@ def replot(folder: Path, scheme: str | None = None) -> Path:
     and moved in only when complete.
     """
     folder = Path(folder)
+    check_complete(folder)  # an interrupted experiment's folder is never a result
     tmp = folder / f".replot.partial-{os.getpid()}"
     try:
         if compare.is_comparison(folder):
