@@ -461,25 +461,11 @@ def _prepare(args, runs: int, total: int, days: int, scenario, folder: Path,
              folders: int = 1, keep: int = 0) -> int:
     """Refuse, before any work, what cannot succeed; return the worker count to use.
 
-    Checks the ``--scheduler`` address, that results can be written under
-    ``folder``, and that memory and disk suffice for ``total`` runs in
-    batches of ``runs``, on the workers that will really run: never more
-    than a batch has chunks of work.
+    :func:`sim.results.folders.prepare`'s checks, and room for a state file.
     """
-    from sim.ensemble.backends import default_workers
-    from sim.ensemble.montecarlo import auto_chunk, check_resources
-    from sim.model.outcomes import state_pairs
-    from sim.results.folders import check_writable
-    if args.scheduler:
-        from sim.ensemble.dask_backend import check_address
-        check_address(args.scheduler)
-    check_writable(folder)
-    workers = args.workers or default_workers()
-    chunk = args.chunk_size or auto_chunk(runs, workers)
-    workers = min(workers, -(-runs // chunk))
-    check_resources(total, days, len(scenario.spec.actors), args.out, keep,
-                    n_pairs=len(state_pairs(scenario)), chunk=chunk,
-                    workers=1 if args.scheduler else workers, folders=folders)
+    from sim.results.folders import prepare
+    workers, chunk = prepare(args.scheduler, args.workers, args.chunk_size, runs, total, days,
+                             scenario, args.out, folder, keep=keep, folders=folders)
     if getattr(args, "save_day", None) is not None:
         _check_state_room(args, total, days, scenario, keep, chunk, workers)
     return workers

@@ -270,24 +270,12 @@ def block_sets(n_sets: int, runs: int) -> int:
 def prepare(args, scenario: Scenario, n_sets: int, runs: int, days: int, base: Path) -> int:
     """Refuse, before any work, what cannot succeed; return the worker count to use.
 
-    As ``escsim run`` does: the ``--scheduler`` address, that ``base`` can be
-    written, and memory for one block of sets on the workers that will run it.
+    As ``escsim run`` does (:func:`sim.results.folders.prepare`), for one block of sets.
     """
-    from sim.ensemble.backends import default_workers
-    from sim.ensemble.montecarlo import auto_chunk, check_resources
-    from sim.model.outcomes import state_pairs
-    from sim.results.folders import check_writable
-    if args.scheduler:
-        from sim.ensemble.dask_backend import check_address
-        check_address(args.scheduler)
-    check_writable(base)
+    from sim.results.folders import prepare as check
     block = block_sets(n_sets, runs) * runs
-    workers = args.workers or default_workers()
-    chunk = args.chunk_size or auto_chunk(block, workers)
-    workers = min(workers, -(-block // chunk))
-    check_resources(block, days, len(scenario.spec.actors), base, 0,
-                    n_pairs=len(state_pairs(scenario)), chunk=chunk,
-                    workers=1 if args.scheduler else workers)
+    workers, _ = check(args.scheduler, args.workers, args.chunk_size, block, block, days,
+                       scenario, base, base)
     return workers
 
 

@@ -513,3 +513,28 @@ def run_to_folder(scenario, out: Path | None = None, argv: list[str] | None = No
     with staging(final) as tmp:
         ensemble = write_results(scenario, tmp, argv, **ensemble_options)
     return final, ensemble
+
+
+def prepare(scheduler: str | None, workers: int | None, chunk_size: int | None, runs: int,
+            total: int, days: int, scenario, out: Path, base: Path, *, keep: int = 0,
+            folders: int = 1) -> tuple[int, int]:
+    """Refuse, before any work, what cannot succeed; return (workers to use, chunk size).
+
+    Checks the ``scheduler`` address, that results can be written under ``base``,
+    and that memory and disk suffice for ``total`` runs in batches of ``runs``, on
+    the workers that will really run: never more than a batch has chunks of work.
+    """
+    from sim.ensemble.backends import default_workers
+    from sim.ensemble.montecarlo import auto_chunk, check_resources
+    from sim.model.outcomes import state_pairs
+    if scheduler:
+        from sim.ensemble.dask_backend import check_address
+        check_address(scheduler)
+    check_writable(base)
+    workers = workers or default_workers()
+    chunk = chunk_size or auto_chunk(runs, workers)
+    workers = min(workers, -(-runs // chunk))
+    check_resources(total, days, len(scenario.spec.actors), out, keep,
+                    n_pairs=len(state_pairs(scenario)), chunk=chunk,
+                    workers=1 if scheduler else workers, folders=folders)
+    return workers, chunk
