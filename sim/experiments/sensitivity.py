@@ -391,6 +391,24 @@ def _design(scenario, method: str, texts: list[str], n: int, seed: int) -> Desig
                   [r.integer for r in ranges])
 
 
+def text_summary(rows: list[dict], method: str, shown: int = 3) -> str:
+    """Per outcome, its mean probability and the parameters that drive it most."""
+    key = "ST" if method == "sobol" else "mu_star"
+    index = "total Sobol' index ST" if method == "sobol" else "Morris mu*"
+    lines = [f"What drives each outcome ({index}, largest first; '~' within the Monte "
+             "Carlo's noise):"]
+    for outcome in OUTCOME_CLASSES:
+        mine = [r for r in rows if r["outcome"] == outcome]
+        if mine[0]["rank"] is None:
+            lines.append(f"  {outcome:<26} {mine[0]['mean_probability']:6.1%}  the same in every "
+                         "set: no index")
+            continue
+        top = ", ".join(f"{r['parameter']} {r[key]:.2f}{'~' if r['within_noise'] else ''}"
+                        for r in mine[:shown])
+        lines.append(f"  {outcome:<26} {mine[0]['mean_probability']:6.1%}  {top}")
+    return "\n".join(lines)
+
+
 def main(args) -> int:
     """``escsim sensitivity``: sample, run every set as one ensemble, analyse, write the folder."""
     import shlex
@@ -427,5 +445,7 @@ def main(args) -> int:
     except BaseException as exc:
         progress.close()
         return runner.interrupted(exc, folder, "sensitivity")
-    print(f"results: {runner.finish(folder)}")
+    print(text_summary(rows, method))
+    final = runner.finish(folder)
+    print(f"results: {final}\nreport: {final / 'report.html'}")
     return 0
