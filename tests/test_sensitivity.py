@@ -68,7 +68,7 @@ def test_sobol_folder_holds_charts_report_and_manifest(sobol):
     assert not (sobol / "INCOMPLETE").exists()
     html = (sobol / "report.html").read_text()
     for outcome in ("deescalated", "frozen", "militarized_clash", "war"):
-        assert (sobol / f"tornado-{outcome}.png").stat().st_size > 1000
+        assert (sobol / "charts" / f"tornado-{outcome}.png").stat().st_size > 1000
         assert f"tornado chart of {outcome}" in html
 
 

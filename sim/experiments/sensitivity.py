@@ -262,9 +262,13 @@ def tornado(rows: list[dict], method: str, title: str, footer_text: str):
 
 
 def draw_charts(rows: list[dict], method: str, folder: Path, footer_text: str) -> dict:
-    """One tornado chart per outcome with indices (PNG and SVG); {outcome: PNG path}."""
+    """One tornado chart per outcome with indices (PNG and SVG); {outcome: PNG path}.
+
+    They go to ``folder/charts``, where every results folder keeps its charts.
+    """
     from sim.results import plots
     pngs = {}
+    (folder / "charts").mkdir(exist_ok=True)
     with plots.plt.rc_context({"svg.hashsalt": "escsim", "svg.fonttype": "none"}):
         for outcome in OUTCOME_CLASSES:
             mine = [r for r in rows if r["outcome"] == outcome and r["rank"] is not None]
@@ -273,7 +277,7 @@ def draw_charts(rows: list[dict], method: str, folder: Path, footer_text: str) -
             p = mine[0]["mean_probability"]
             fig = tornado(mine, method, f"What drives the probability of {outcome} "
                           f"(mean {p:.1%})", footer_text)
-            pngs[outcome] = plots.save(fig, folder, f"tornado-{outcome}")[0]
+            pngs[outcome] = plots.save(fig, folder / "charts", f"tornado-{outcome}")[0]
     return pngs
 
 
