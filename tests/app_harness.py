@@ -28,7 +28,9 @@ import pytest
 
 from tests.conftest import launch_browser, no_browser
 
-START_TIMEOUT = 60  # seconds for `escsim app` to print its address (imports Solara)
+# seconds for `escsim app` to print its address: it imports Solara and runs the model once,
+# which on a fresh checkout compiles it (numba; a minute or more on a busy 2-core machine)
+START_TIMEOUT = 240
 STOP_TIMEOUT = 10  # seconds for it to exit after SIGTERM
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 # Solara's page draws its widgets inside #app once the websocket runs; before that the

@@ -16,13 +16,14 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import warnings
 from pathlib import Path
 
 import uvicorn
 
-from sim.app.config import CONFIG, remember_client
+from sim.app.config import CONFIG, remember_client, scenario_path
 from sim.errors import ResourceError
 
 LOCAL = "127.0.0.1"
@@ -194,6 +195,22 @@ def banner(port: int, lan: bool) -> list[str]:
     return lines
 
 
+def warm_up(path: Path) -> None:
+    """Run the compiled day once (a crisis, an agent's options, a tiny ensemble).
+
+    numba compiles it on first use and caches the result: cold, that takes half a
+    minute or more, which the first student to press Step would otherwise wait.
+    """
+    from sim.ensemble.montecarlo import run_ensemble
+    from sim.inputs.scenario import load_scenario
+    from sim.model.model import EscalationModel
+    scenario = load_scenario(path)
+    model = EscalationModel(scenario, runs=1, days=1, record=True)
+    model.step()
+    model.agents_by_index[0].options(0)
+    run_ensemble(scenario, runs=2, days=2)
+
+
 def main(args) -> int:
     """Serve the page until Ctrl-C (exit 130) or SIGTERM (exit 143)."""
     if args.file is not None:
@@ -203,6 +220,9 @@ def main(args) -> int:
     CONFIG.lan = bool(args.lan)
     CONFIG.outputs = Path(CONFIG.outputs).resolve()
     sock = bind(EVERYWHERE if args.lan else LOCAL, args.port)
+    print("escsim app: preparing the model (the first start compiles it, about a minute)",
+          file=sys.stderr, flush=True)
+    warm_up(scenario_path(CONFIG.default_scenario))
     configure_solara()
     from solara.server.starlette import app
     config = uvicorn.Config(local_app(app), log_level="warning", proxy_headers=False,
